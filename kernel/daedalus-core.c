@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * daedalus-v4l2: module, device registration, formats and controls, open and
+ * release of the video node.
+ *
+ * Copyright (C) 2026 The daedalus-v4l2 authors
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <media/v4l2-event.h>
+#include <media/v4l2-ioctl.h>
+
+#include "daedalus.h"
+
+unsigned int daedalus_job_timeout_ms = 500;
+module_param_named(job_timeout_ms, daedalus_job_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(job_timeout_ms,
+		 "time the daemon has to answer a job before it fails (ms)");
+
+unsigned int daedalus_debug;
+module_param_named(debug, daedalus_debug, uint, 0644);
+MODULE_PARM_DESC(debug, "log every job (0/1)");
+
+#define DAEDALUS_FRMSIZE(max_w, max_h) {			\
+	.min_width = 16, .max_width = (max_w), .step_width = 1,	\
+	.min_height = 16, .max_height = (max_h), .step_height = 1, }
+
+const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
+	{
+		.fourcc = V4L2_PIX_FMT_H264_SLICE,
+		.codec = DAEDALUS_CODEC_H264,
+		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
+		.align = 16,
+	},
+	{
+		.fourcc = V4L2_PIX_FMT_VP9_FRAME,
+		.codec = DAEDALUS_CODEC_VP9,
+		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
+		.align = 16,
+	},
+	{
+		.fourcc = V4L2_PIX_FMT_AV1_FRAME,
+		.codec = DAEDALUS_CODEC_AV1,
+		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
+		.align = 16,
+	},
+};
+
+const unsigned int daedalus_num_coded_fmts = ARRAY_SIZE(daedalus_coded_fmts);
+
+#define DAEDALUS_CTRL(ctrl_id, c)					\
+	{ .cfg.id = (ctrl_id), .codec = (c), .to_daemon = true }
+
+const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_SPS, DAEDALUS_CODEC_H264),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_PPS, DAEDALUS_CODEC_H264),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+		      DAEDALUS_CODEC_H264),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+		      DAEDALUS_CODEC_H264),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+		      DAEDALUS_CODEC_H264),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+		      DAEDALUS_CODEC_H264),
+	{
+		/* The daemon decodes whole pictures: pinned like hantro's. */
+		.cfg = {
+			.id = V4L2_CID_STATELESS_H264_DECODE_MODE,
+			.min = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
+			.max = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
+			.def = V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
+		},
+		.codec = DAEDALUS_CODEC_H264,
+	},
+	{
+		.cfg = {
+			.id = V4L2_CID_STATELESS_H264_START_CODE,
+			.min = V4L2_STATELESS_H264_START_CODE_ANNEX_B,
+			.max = V4L2_STATELESS_H264_START_CODE_ANNEX_B,
+			.def = V4L2_STATELESS_H264_START_CODE_ANNEX_B,
+		},
+		.codec = DAEDALUS_CODEC_H264,
+	},
+	{
+		/* Profiles, for clients that enumerate them (Chromium). */
+		.cfg = {
+			.id = V4L2_CID_MPEG_VIDEO_H264_PROFILE,
+			.min = V4L2_MPEG_VIDEO_H264_PROFILE_BASELINE,
+			.max = V4L2_MPEG_VIDEO_H264_PROFILE_HIGH,
+			.menu_skip_mask =
+				BIT(V4L2_MPEG_VIDEO_H264_PROFILE_EXTENDED),
+			.def = V4L2_MPEG_VIDEO_H264_PROFILE_MAIN,
+		},
+		.codec = DAEDALUS_CODEC_H264,
+	},
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_VP9_FRAME, DAEDALUS_CODEC_VP9),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+		      DAEDALUS_CODEC_VP9),
+	{
+		.cfg = {
+			.id = V4L2_CID_MPEG_VIDEO_VP9_PROFILE,
+			.min = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
+			.max = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
+			.def = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
+		},
+		.codec = DAEDALUS_CODEC_VP9,
+	},
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_AV1_SEQUENCE, DAEDALUS_CODEC_AV1),
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_AV1_FRAME, DAEDALUS_CODEC_AV1),
+	{
+		.cfg = {
+			.id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+			.dims = { V4L2_AV1_MAX_TILE_COUNT },
+		},
+		.codec = DAEDALUS_CODEC_AV1,
+		.to_daemon = true,
+	},
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_AV1_FILM_GRAIN, DAEDALUS_CODEC_AV1),
+	{
+		.cfg = {
+			.id = V4L2_CID_MPEG_VIDEO_AV1_PROFILE,
+			.min = V4L2_MPEG_VIDEO_AV1_PROFILE_MAIN,
+			.max = V4L2_MPEG_VIDEO_AV1_PROFILE_MAIN,
+			.def = V4L2_MPEG_VIDEO_AV1_PROFILE_MAIN,
+		},
+		.codec = DAEDALUS_CODEC_AV1,
+	},
+};
+
+const unsigned int daedalus_num_ctrl_descs = ARRAY_SIZE(daedalus_ctrl_descs);
+
+static int daedalus_init_ctrls(struct daedalus_ctx *ctx)
+{
+	struct v4l2_ctrl_handler *hdl = &ctx->hdl;
+	unsigned int i;
+	int ret;
+
+	v4l2_ctrl_handler_init(hdl, daedalus_num_ctrl_descs);
+	for (i = 0; i < daedalus_num_ctrl_descs; i++)
+		v4l2_ctrl_new_custom(hdl, &daedalus_ctrl_descs[i].cfg, NULL);
+
+	ret = hdl->error;
+	if (ret) {
+		v4l2_err(&ctx->dev->v4l2_dev, "cannot create controls: %d\n",
+			 ret);
+		v4l2_ctrl_handler_free(hdl);
+		return ret;
+	}
+
+	ctx->fh.ctrl_handler = hdl;
+	return v4l2_ctrl_handler_setup(hdl);
+}
+
+static int daedalus_open(struct file *file)
+{
+	struct daedalus_dev *dev = video_drvdata(file);
+	struct daedalus_ctx *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+
+	if (mutex_lock_interruptible(&dev->dev_mutex)) {
+		kfree(ctx);
+		return -ERESTARTSYS;
+	}
+
+	ctx->dev = dev;
+	ctx->id = ++dev->next_ctx_id;
+	mutex_init(&ctx->vb_mutex);
+	v4l2_fh_init(&ctx->fh, video_devdata(file));
+	file->private_data = &ctx->fh;
+
+	ret = daedalus_init_ctrls(ctx);
+	if (ret)
+		goto err_fh_exit;
+
+	daedalus_set_default_formats(ctx);
+
+	ctx->fh.m2m_ctx = v4l2_m2m_ctx_init(dev->m2m_dev, ctx,
+					    daedalus_queue_init);
+	if (IS_ERR(ctx->fh.m2m_ctx)) {
+		ret = PTR_ERR(ctx->fh.m2m_ctx);
+		goto err_free_hdl;
+	}
+	ctx->fh.m2m_ctx->q_lock = &ctx->vb_mutex;
+
+	v4l2_fh_add(&ctx->fh);
+	mutex_unlock(&dev->dev_mutex);
+
+	daedalus_dbg(dev, "context %u opened\n", ctx->id);
+	return 0;
+
+err_free_hdl:
+	v4l2_ctrl_handler_free(&ctx->hdl);
+err_fh_exit:
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->vb_mutex);
+	mutex_unlock(&dev->dev_mutex);
+	kfree(ctx);
+	return ret;
+}
+
+static int daedalus_release(struct file *file)
+{
+	struct daedalus_dev *dev = video_drvdata(file);
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+
+	daedalus_dbg(dev, "context %u closing\n", ctx->id);
+
+	mutex_lock(&dev->dev_mutex);
+	v4l2_fh_del(&ctx->fh);
+	/* Fails a job still with the daemon and frees the buffers. */
+	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
+	mutex_unlock(&dev->dev_mutex);
+
+	daedalus_bridge_ctx_event(ctx, DAEDALUS_MSG_CTX_CLOSE);
+
+	v4l2_ctrl_handler_free(&ctx->hdl);
+	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->vb_mutex);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct v4l2_file_operations daedalus_fops = {
+	.owner = THIS_MODULE,
+	.open = daedalus_open,
+	.release = daedalus_release,
+	.poll = v4l2_m2m_fop_poll,
+	.unlocked_ioctl = video_ioctl2,
+	.mmap = v4l2_m2m_fop_mmap,
+};
+
+static const struct video_device daedalus_videodev = {
+	.name = DAEDALUS_CARD,
+	.vfl_dir = VFL_DIR_M2M,
+	.fops = &daedalus_fops,
+	.ioctl_ops = &daedalus_ioctl_ops,
+	.minor = -1,
+	.release = video_device_release_empty,
+	.device_caps = V4L2_CAP_VIDEO_M2M_MPLANE | V4L2_CAP_STREAMING,
+};
+
+static const struct v4l2_m2m_ops daedalus_m2m_ops = {
+	.device_run = daedalus_device_run,
+	.job_abort = daedalus_job_abort,
+};
+
+static const struct media_device_ops daedalus_media_ops = {
+	.req_validate = daedalus_request_validate,
+	.req_queue = v4l2_m2m_request_queue,
+};
+
+static struct daedalus_dev *daedalus;
+
+static void daedalus_v4l2_release(struct v4l2_device *v4l2_dev)
+{
+	struct daedalus_dev *dev = container_of(v4l2_dev, struct daedalus_dev,
+						v4l2_dev);
+
+	v4l2_device_unregister(&dev->v4l2_dev);
+	v4l2_m2m_release(dev->m2m_dev);
+	media_device_cleanup(&dev->mdev);
+	mutex_destroy(&dev->dev_mutex);
+	kfree(dev);
+}
+
+static int daedalus_register(struct daedalus_dev *dev)
+{
+	const int function = MEDIA_ENT_F_PROC_VIDEO_DECODER;
+	struct video_device *vfd = &dev->vfd;
+	int ret;
+
+	ret = v4l2_device_register(&dev->pdev->dev, &dev->v4l2_dev);
+	if (ret)
+		return ret;
+	dev->v4l2_dev.release = daedalus_v4l2_release;
+
+	dev->m2m_dev = v4l2_m2m_init(&daedalus_m2m_ops);
+	if (IS_ERR(dev->m2m_dev)) {
+		ret = PTR_ERR(dev->m2m_dev);
+		goto err_unreg_v4l2;
+	}
+
+	dev->mdev.dev = &dev->pdev->dev;
+	strscpy(dev->mdev.model, DAEDALUS_CARD, sizeof(dev->mdev.model));
+	strscpy(dev->mdev.bus_info, "platform:" DAEDALUS_CARD,
+		sizeof(dev->mdev.bus_info));
+	media_device_init(&dev->mdev);
+	dev->mdev.ops = &daedalus_media_ops;
+	dev->v4l2_dev.mdev = &dev->mdev;
+
+	*vfd = daedalus_videodev;
+	vfd->lock = &dev->dev_mutex;
+	vfd->v4l2_dev = &dev->v4l2_dev;
+	video_set_drvdata(vfd, dev);
+
+	ret = video_register_device(vfd, VFL_TYPE_VIDEO, -1);
+	if (ret)
+		goto err_release_m2m;
+
+	ret = v4l2_m2m_register_media_controller(dev->m2m_dev, vfd, function);
+	if (ret)
+		goto err_unreg_video;
+
+	ret = media_device_register(&dev->mdev);
+	if (ret)
+		goto err_unreg_mc;
+
+	v4l2_info(&dev->v4l2_dev, "decoder registered as /dev/video%d\n",
+		  vfd->num);
+	return 0;
+
+err_unreg_mc:
+	v4l2_m2m_unregister_media_controller(dev->m2m_dev);
+err_unreg_video:
+	video_unregister_device(vfd);
+err_release_m2m:
+	media_device_cleanup(&dev->mdev);
+	v4l2_m2m_release(dev->m2m_dev);
+err_unreg_v4l2:
+	dev->v4l2_dev.release = NULL;
+	v4l2_device_unregister(&dev->v4l2_dev);
+	return ret;
+}
+
+static void daedalus_unregister(struct daedalus_dev *dev)
+{
+	media_device_unregister(&dev->mdev);
+	v4l2_m2m_unregister_media_controller(dev->m2m_dev);
+	video_unregister_device(&dev->vfd);
+	/* The last reference frees dev, see daedalus_v4l2_release(). */
+	v4l2_device_put(&dev->v4l2_dev);
+}
+
+static int __init daedalus_init(void)
+{
+	struct platform_device_info info = {
+		.name = DAEDALUS_CARD,
+		.id = PLATFORM_DEVID_NONE,
+		.dma_mask = DMA_BIT_MASK(64),
+	};
+	struct daedalus_dev *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_init(&dev->dev_mutex);
+
+	dev->pdev = platform_device_register_full(&info);
+	if (IS_ERR(dev->pdev)) {
+		ret = PTR_ERR(dev->pdev);
+		goto err_free;
+	}
+
+	ret = daedalus_bridge_init(dev);
+	if (ret)
+		goto err_unreg_pdev;
+
+	ret = daedalus_register(dev);
+	if (ret)
+		goto err_bridge;
+
+	daedalus = dev;
+	return 0;
+
+err_bridge:
+	daedalus_bridge_exit(dev);
+err_unreg_pdev:
+	platform_device_unregister(dev->pdev);
+err_free:
+	mutex_destroy(&dev->dev_mutex);
+	kfree(dev);
+	return ret;
+}
+
+static void __exit daedalus_exit(void)
+{
+	struct daedalus_dev *dev = daedalus;
+	struct platform_device *pdev = dev->pdev;
+
+	daedalus_bridge_exit(dev);
+	daedalus_unregister(dev);
+	platform_device_unregister(pdev);
+}
+
+module_init(daedalus_init);
+module_exit(daedalus_exit);
+
+DAEDALUS_IMPORT_DMA_BUF_NS();
+MODULE_DESCRIPTION("Stateless V4L2 decoder backed by a user-space daemon");
+MODULE_AUTHOR("The daedalus-v4l2 authors");
+MODULE_LICENSE("GPL");

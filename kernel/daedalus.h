@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * daedalus-v4l2: a V4L2 stateless decoder whose decoding is done by a
+ * user-space daemon.
+ *
+ * Copyright (C) 2026 The daedalus-v4l2 authors
+ */
+#ifndef _DAEDALUS_H_
+#define _DAEDALUS_H_
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <media/media-device.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-device.h>
+#include <media/v4l2-mem2mem.h>
+#include <media/videobuf2-v4l2.h>
+
+#include <uapi/daedalus-v4l2.h>
+
+#include "daedalus-compat.h"
+
+#define DAEDALUS_NAME		"daedalus_v4l2"
+#define DAEDALUS_CARD		"daedalus-v4l2"
+
+/* The largest control area one job can need (checked per job). */
+#define DAEDALUS_MAX_CTRL_BYTES	(64 * 1024)
+
+extern unsigned int daedalus_job_timeout_ms;
+extern unsigned int daedalus_debug;
+
+#define daedalus_dbg(dev, fmt, ...)					\
+	do {								\
+		if (daedalus_debug)					\
+			v4l2_info(&(dev)->v4l2_dev, fmt, ##__VA_ARGS__);\
+	} while (0)
+
+enum daedalus_codec {
+	DAEDALUS_CODEC_H264,
+	DAEDALUS_CODEC_VP9,
+	DAEDALUS_CODEC_AV1,
+	DAEDALUS_CODEC_COUNT,
+};
+
+/**
+ * struct daedalus_coded_fmt - an OUTPUT (bitstream) format
+ * @fourcc: the V4L2 pixel format
+ * @codec: the codec it carries
+ * @frmsize: the sizes the decoder accepts
+ * @align: CAPTURE width and height are rounded up to a multiple of this
+ */
+struct daedalus_coded_fmt {
+	u32 fourcc;
+	enum daedalus_codec codec;
+	struct v4l2_frmsize_stepwise frmsize;
+	unsigned int align;
+};
+
+/**
+ * struct daedalus_ctrl_desc - a control the decoder exposes
+ * @cfg: its configuration
+ * @codec: the codec it belongs to
+ * @to_daemon: whether its value travels with each job of that codec
+ */
+struct daedalus_ctrl_desc {
+	struct v4l2_ctrl_config cfg;
+	enum daedalus_codec codec;
+	bool to_daemon;
+};
+
+extern const struct daedalus_coded_fmt daedalus_coded_fmts[];
+extern const unsigned int daedalus_num_coded_fmts;
+extern const struct daedalus_ctrl_desc daedalus_ctrl_descs[];
+extern const unsigned int daedalus_num_ctrl_descs;
+
+/**
+ * struct daedalus_bridge - the character device the daemon attaches to
+ * @misc: the character device, /dev/daedalus-v4l2
+ * @wq: the workqueue of job watchdogs; drained at module exit
+ * @lock: protects all fields below
+ * @daemon: the file of the attached daemon, or NULL
+ * @generation: incremented at each attach and detach
+ * @next_seqno: the number of the last job queued
+ * @next_buf_id: the last buffer id handed out
+ * @queue: messages (jobs and events) the daemon has not fetched yet
+ * @inflight: jobs fetched by the daemon and not answered yet
+ * @waitq: woken when @queue gains a message or the daemon detaches
+ * @stats: counters, for the status tool and the tests
+ */
+struct daedalus_bridge {
+	struct miscdevice misc;
+	struct workqueue_struct *wq;
+	spinlock_t lock; /* protects the fields below */
+	struct file *daemon;
+	u32 generation;
+	u64 next_seqno;
+	u64 next_buf_id;
+	struct list_head queue;
+	struct list_head inflight;
+	wait_queue_head_t waitq;
+	struct {
+		u64 jobs;
+		u64 done;
+		u64 failed;
+		u64 timed_out;
+		u64 no_daemon;
+	} stats;
+};
+
+/**
+ * struct daedalus_dev - the decoder device
+ * @pdev: the platform device everything hangs from
+ * @v4l2_dev: the V4L2 device
+ * @vfd: the video node
+ * @mdev: the media device
+ * @m2m_dev: the mem2mem job scheduler
+ * @dev_mutex: serialises the ioctls of the video node that do not touch a
+ *	queue (formats, controls) and open/release
+ * @next_ctx_id: the id of the next context (protected by @dev_mutex)
+ * @bridge: the daemon side
+ */
+struct daedalus_dev {
+	struct platform_device *pdev;
+	struct v4l2_device v4l2_dev;
+	struct video_device vfd;
+	struct media_device mdev;
+	struct v4l2_m2m_dev *m2m_dev;
+	struct mutex dev_mutex; /* node ioctls that touch no queue */
+	u32 next_ctx_id;
+	struct daedalus_bridge bridge;
+};
+
+/**
+ * struct daedalus_ctx - one open file of the video node
+ * @fh: the V4L2 file handle (with the m2m context)
+ * @dev: the device
+ * @id: the context id the daemon sees, never reused
+ * @hdl: the controls
+ * @vb_mutex: serialises the queue ioctls of this context
+ * @coded_fmt: the OUTPUT format
+ * @coded_desc: the description of the OUTPUT format
+ * @decoded_fmt: the CAPTURE format
+ * @out_seq: OUTPUT sequence counter
+ * @cap_seq: CAPTURE sequence counter
+ * @sent_gen: the bridge generation in which a job of this context was last
+ *	queued for the daemon (protected by the bridge lock)
+ * @job: the job handed to the daemon, or NULL (protected by the bridge lock)
+ */
+struct daedalus_ctx {
+	struct v4l2_fh fh;
+	struct daedalus_dev *dev;
+	u32 id;
+	struct v4l2_ctrl_handler hdl;
+	struct mutex vb_mutex; /* the queue ioctls of this context */
+	struct v4l2_format coded_fmt;
+	const struct daedalus_coded_fmt *coded_desc;
+	struct v4l2_format decoded_fmt;
+	u32 out_seq;
+	u32 cap_seq;
+	u32 sent_gen;
+	struct daedalus_job_obj *job;
+};
+
+/**
+ * struct daedalus_buf - a vb2 buffer of the decoder
+ * @m2m: the mem2mem buffer (must be first)
+ * @id: the identity of its memory, as the daemon sees it
+ * @dbufs: the dma-bufs of its planes, exported (MMAP) or referenced
+ *	(DMABUF) when the buffer is first used in a job; put at cleanup
+ * @sent_gen: the bridge generation in which a job using this buffer was last
+ *	queued for the daemon
+ */
+struct daedalus_buf {
+	struct v4l2_m2m_buffer m2m;
+	u64 id;
+	struct dma_buf *dbufs[DAEDALUS_MAX_PLANES];
+	u32 sent_gen;
+};
+
+/**
+ * struct daedalus_qmsg - an entry of the bridge's message queue
+ * @node: entry in the bridge's queue (or, for a fetched job, inflight) list
+ * @type: enum daedalus_msg_type
+ */
+struct daedalus_qmsg {
+	struct list_head node;
+	u32 type;
+};
+
+/**
+ * struct daedalus_event - news for the daemon about a context or a buffer
+ * @msg: the queue entry (type CTX_CLOSE, CTX_RESET or BUF_FREE)
+ * @ctx_id: the context
+ * @buf_id: the buffer (BUF_FREE)
+ */
+struct daedalus_event {
+	struct daedalus_qmsg msg;
+	u32 ctx_id;
+	u64 buf_id;
+};
+
+enum daedalus_job_state {
+	DAEDALUS_JOB_QUEUED,
+	DAEDALUS_JOB_FETCHED,
+	DAEDALUS_JOB_FINISHED,
+};
+
+/**
+ * struct daedalus_job_obj - a decode job on its way through the daemon
+ * @ref: references: the bridge (until finished), the watchdog (while armed),
+ *	a FETCH in progress
+ * @msg: the queue entry (type JOB)
+ * @state: where the job is (protected by the bridge lock)
+ * @dev: the device (outlives every job)
+ * @ctx: the context; only dereferenced by whoever finishes the job
+ * @watchdog: fails the job when the daemon does not answer in time
+ * @desc: the job as the daemon sees it (fds are filled at FETCH time)
+ * @dbufs: references to the dma-bufs of the OUTPUT ([0]) and CAPTURE ([1])
+ *	planes, from which FETCH installs the daemon's fds
+ * @ctrl_bytes: bytes used in @ctrls
+ * @ctrls: the control records of the job's request
+ */
+struct daedalus_job_obj {
+	struct kref ref;
+	struct daedalus_qmsg msg;
+	enum daedalus_job_state state;
+	struct daedalus_dev *dev;
+	struct daedalus_ctx *ctx;
+	struct delayed_work watchdog;
+	struct daedalus_job desc;
+	struct dma_buf *dbufs[2][DAEDALUS_MAX_PLANES];
+	u32 ctrl_bytes;
+	u8 ctrls[] __aligned(DAEDALUS_CTRL_ALIGN);
+};
+
+static inline struct daedalus_ctx *daedalus_file_to_ctx(struct file *file)
+{
+	return container_of(file->private_data, struct daedalus_ctx, fh);
+}
+
+static inline struct daedalus_buf *daedalus_vb2_to_buf(struct vb2_buffer *vb)
+{
+	return container_of(to_vb2_v4l2_buffer(vb), struct daedalus_buf,
+			    m2m.vb);
+}
+
+/* daedalus-video.c */
+extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
+int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
+			struct vb2_queue *dst_vq);
+int daedalus_request_validate(struct media_request *req);
+void daedalus_set_default_formats(struct daedalus_ctx *ctx);
+
+/* daedalus-bridge.c */
+int daedalus_bridge_init(struct daedalus_dev *dev);
+void daedalus_bridge_exit(struct daedalus_dev *dev);
+void daedalus_device_run(void *priv);
+void daedalus_job_abort(void *priv);
+void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
+			       struct daedalus_buf *buf);
+void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type);
+u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev);
+
+#endif /* _DAEDALUS_H_ */
