@@ -9,11 +9,12 @@
  * context or a buffer). The daemon answers each job with DAEDALUS_IOC_COMPLETE.
  *
  * Pixels and bitstream never travel through this interface: a job names its
- * OUTPUT (bitstream) and CAPTURE (picture) buffers by a 64-bit id, and the
- * first time the daemon sees a buffer the message carries a dma-buf file
- * descriptor for each of its planes, installed in the daemon. The daemon maps
- * each buffer once and keeps the mapping until DAEDALUS_MSG_BUF_FREE or
- * DAEDALUS_MSG_CTX_CLOSE tells it the memory is gone.
+ * OUTPUT (bitstream) and CAPTURE (picture) buffers by a 64-bit id and carries
+ * a dma-buf file descriptor for each of their planes, installed in the daemon
+ * by DAEDALUS_IOC_FETCH. The daemon owns those fds and closes them. It maps
+ * each buffer once, the first time it sees its id, and keeps the mapping
+ * until DAEDALUS_MSG_BUF_FREE or DAEDALUS_MSG_CTX_CLOSE tells it the memory
+ * is gone; later fds of a buffer it has mapped are simply closed.
  *
  * The control values that apply to the job's request travel in a
  * daemon-provided area as a sequence of records (struct daedalus_ctrl),
@@ -77,8 +78,8 @@ struct daedalus_ctrl {
 
 /**
  * struct daedalus_plane - one plane of a buffer
- * @fd: a dma-buf fd installed in the daemon for this plane's memory, or -1
- *	when the daemon has been sent this buffer before (it keeps its mapping)
+ * @fd: a dma-buf fd for this plane's memory, installed in the daemon by
+ *	DAEDALUS_IOC_FETCH; the daemon owns it and must close it
  * @length: size of the plane's memory (the dma-buf) in bytes
  * @offset: where the plane's data starts in that memory
  * @bytesused: OUTPUT: bytes of bitstream from @offset; CAPTURE: plane size
