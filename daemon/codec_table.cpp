@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Which backend decodes which OUTPUT format.
+ */
+
+#include <linux/videodev2.h>
+
+#include "decoder.h"
+#include "ffmpeg_decoder.h"
+#include "unsupported_decoder.h"
+
+#ifndef V4L2_PIX_FMT_AV1_FRAME
+/* uAPI headers older than Linux 6.5 (Debian 12's) lack the AV1 format. */
+#define V4L2_PIX_FMT_AV1_FRAME v4l2_fourcc('A', 'V', '1', 'F')
+#endif
+
+namespace daedalus {
+
+namespace {
+
+int createVp9(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
+{
+	return FfmpegDecoder::create(ctxId, "VP9", AV_CODEC_ID_VP9, config, decoder);
+}
+
+int createH264(uint32_t ctxId, const DecoderConfig &, std::unique_ptr<Decoder> *decoder)
+{
+	*decoder = std::make_unique<UnsupportedDecoder>(
+		ctxId, "H.264 needs the stream rebuilder (not implemented yet)");
+	return 0;
+}
+
+int createAv1(uint32_t ctxId, const DecoderConfig &, std::unique_ptr<Decoder> *decoder)
+{
+	*decoder = std::make_unique<UnsupportedDecoder>(
+		ctxId, "AV1 needs the stream rebuilder (not implemented yet)");
+	return 0;
+}
+
+const CodecEntry codecTable[] = {
+	{ V4L2_PIX_FMT_H264_SLICE, "H.264", createH264 },
+	{ V4L2_PIX_FMT_VP9_FRAME, "VP9", createVp9 },
+	{ V4L2_PIX_FMT_AV1_FRAME, "AV1", createAv1 },
+};
+
+} /* namespace */
+
+std::span<const CodecEntry> defaultCodecTable()
+{
+	return codecTable;
+}
+
+const CodecEntry *findCodec(std::span<const CodecEntry> table, uint32_t fourcc)
+{
+	for (const CodecEntry &entry : table) {
+		if (entry.fourcc == fourcc)
+			return &entry;
+	}
+	return nullptr;
+}
+
+FourccString fourccString(uint32_t fourcc)
+{
+	FourccString s;
+	for (int i = 0; i < 4; i++) {
+		char c = (fourcc >> (8 * i)) & 0xff;
+		s.str[i] = c >= 0x20 && c < 0x7f ? c : '?';
+	}
+	s.str[4] = '\0';
+	return s;
+}
+
+} /* namespace daedalus */

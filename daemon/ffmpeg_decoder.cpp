@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A backend on libavcodec.
+ */
+
+#include "ffmpeg_decoder.h"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+extern "C" {
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include "log.h"
+
+namespace daedalus {
+
+LOG_DEFINE_CATEGORY(FFmpeg)
+LOG_DEFINE_CATEGORY(libav)
+
+int averrorToErrno(int err)
+{
+	/* AVERROR(e) is -e; the FFERRTAG() codes are far outside errno's range. */
+	if (err < 0 && err > -4096)
+		return err;
+	return -EIO;
+}
+
+std::string averrorString(int err)
+{
+	char buf[AV_ERROR_MAX_STRING_SIZE] = {};
+	av_strerror(err, buf, sizeof(buf));
+	return buf;
+}
+
+namespace {
+
+void ffmpegLogCallback(void *avcl, int level, const char *fmt, va_list args)
+{
+	LogLevel ours;
+	if (level <= AV_LOG_ERROR)
+		ours = LogLevel::Warn;
+	else if (level <= AV_LOG_WARNING)
+		ours = LogLevel::Info;
+	else if (level <= AV_LOG_VERBOSE)
+		ours = LogLevel::Debug;
+	else
+		return;
+	if (!logEnabled(ours))
+		return;
+
+	/* libavcodec may build one line from several calls. */
+	thread_local std::string pending;
+	thread_local int printPrefix = 1;
+	char line[1024];
+	av_log_format_line2(avcl, level, fmt, args, line, sizeof(line), &printPrefix);
+	pending += line;
+	if (pending.empty() || pending.back() != '\n')
+		return;
+	pending.pop_back();
+
+	/* Decoder messages carry the context of the decoder that logs them. */
+	int64_t ctxId = LogMessage::kNoContext;
+	if (avcl && *static_cast<const AVClass **>(avcl) == avcodec_get_class()) {
+		const auto *decoder =
+			FfmpegDecoder::fromContext(static_cast<AVCodecContext *>(avcl));
+		if (decoder)
+			ctxId = decoder->ctxId();
+	}
+
+	LogMessage(_logCategorylibav, ours, ctxId).stream() << pending;
+	pending.clear();
+}
+
+} /* namespace */
+
+void installFfmpegLogHandler()
+{
+	static std::once_flag once;
+	std::call_once(once, [] { av_log_set_callback(ffmpegLogCallback); });
+}
+
+FfmpegDecoder::FfmpegDecoder(uint32_t ctxId, const char *name) : ctxId_(ctxId), name_(name)
+{
+}
+
+FfmpegDecoder::~FfmpegDecoder() = default;
+
+int FfmpegDecoder::create(uint32_t ctxId, const char *name, AVCodecID codecId,
+			  const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
+{
+	std::unique_ptr<FfmpegDecoder> ffmpeg(new FfmpegDecoder(ctxId, name));
+	int ret = ffmpeg->init(codecId, config);
+	if (ret < 0)
+		return ret;
+
+	*decoder = std::move(ffmpeg);
+	return 0;
+}
+
+int FfmpegDecoder::init(AVCodecID codecId, const DecoderConfig &config)
+{
+	installFfmpegLogHandler();
+
+	const AVCodec *codec = avcodec_find_decoder(codecId);
+	if (!codec) {
+		LOG_CTX(FFmpeg, Error, ctxId_) << "libavcodec has no " << name_ << " decoder";
+		return -ENOSYS;
+	}
+
+	codec_.reset(avcodec_alloc_context3(codec));
+	packet_.reset(av_packet_alloc());
+	received_.reset(av_frame_alloc());
+	allocated_.reset(av_frame_alloc());
+	if (!codec_ || !packet_ || !received_ || !allocated_)
+		return -ENOMEM;
+
+	codec_->opaque = this;
+	codec_->get_buffer2 = getBuffer2;
+	/* Frame threading would decode a packet after avcodec_send_packet() returns. */
+	codec_->thread_type = FF_THREAD_SLICE;
+	codec_->thread_count = config.threads;
+
+	int ret = avcodec_open2(codec_.get(), codec, nullptr);
+	if (ret < 0) {
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< "cannot open the " << name_ << " decoder: " << averrorString(ret);
+		return averrorToErrno(ret);
+	}
+
+	LOG_CTX(FFmpeg, Debug, ctxId_) << name_ << " decoder " << codec->name << " with "
+				       << codec_->thread_count << " slice thread(s)";
+	return 0;
+}
+
+const FfmpegDecoder *FfmpegDecoder::fromContext(const AVCodecContext *avctx)
+{
+	if (avctx->get_buffer2 != getBuffer2)
+		return nullptr;
+	return static_cast<const FfmpegDecoder *>(avctx->opaque);
+}
+
+int FfmpegDecoder::getBuffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
+{
+	auto *self = static_cast<FfmpegDecoder *>(avctx->opaque);
+
+	int ret = avcodec_default_get_buffer2(avctx, frame, flags);
+	if (ret < 0 || !self->tracking_)
+		return ret;
+
+	/* Keep the picture alive until it has been written. */
+	av_frame_unref(self->allocated_.get());
+	if (av_frame_ref(self->allocated_.get(), frame) < 0)
+		return ret;
+
+	/*
+	 * The frame may be allocated at the coded size; the picture is the
+	 * size libavcodec set for the frame being decoded.
+	 */
+	self->allocated_->width = avctx->width;
+	self->allocated_->height = avctx->height;
+	self->allocations_++;
+	return ret;
+}
+
+int FfmpegDecoder::preparePacket(const DecodeJob &job, AVPacket *packet)
+{
+	if (job.bitstream.size() > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
+		return -EINVAL;
+
+	/*
+	 * A copy: libavcodec wants zeroed padding after the data, and the
+	 * client must not be able to change the bitstream while it is parsed.
+	 */
+	int ret = av_new_packet(packet, job.bitstream.size());
+	if (ret < 0)
+		return averrorToErrno(ret);
+	memcpy(packet->data, job.bitstream.data(), job.bitstream.size());
+	return 0;
+}
+
+int FfmpegDecoder::decode(const DecodeJob &job)
+{
+	av_frame_unref(allocated_.get());
+	av_frame_unref(received_.get());
+	allocations_ = 0;
+
+	int ret = preparePacket(job, packet_.get());
+	if (ret < 0) {
+		av_packet_unref(packet_.get());
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< name_ << ": cannot prepare the packet: " << errorString(ret);
+		return ret;
+	}
+	packet_->pts = static_cast<int64_t>(job.params.timestamp);
+
+	tracking_ = true;
+	ret = avcodec_send_packet(codec_.get(), packet_.get());
+	av_packet_unref(packet_.get());
+
+	/* Drain, so that the packet is decoded completely. */
+	while (ret >= 0) {
+		AVFrame *frame = received_.get();
+		av_frame_unref(frame);
+		ret = avcodec_receive_frame(codec_.get(), frame);
+	}
+	tracking_ = false;
+
+	if (ret != AVERROR(EAGAIN)) {
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< name_ << " job " << job.params.seqno << " (" << job.bitstream.size()
+			<< " bytes): decoding failed: " << averrorString(ret);
+		return averrorToErrno(ret);
+	}
+
+	if (allocations_ > 1)
+		LOG_CTX(FFmpeg, Warn, ctxId_) << name_ << " job " << job.params.seqno << " decoded "
+					      << allocations_ << " pictures; writing the last";
+
+	/*
+	 * The picture decoded from this packet; or, for a packet that only
+	 * shows an existing picture, the picture it shows.
+	 */
+	const AVFrame *picture = nullptr;
+	if (allocated_->buf[0])
+		picture = allocated_.get();
+	else if (received_->buf[0])
+		picture = received_.get();
+
+	if (!picture) {
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< name_ << " job " << job.params.seqno << " (" << job.bitstream.size()
+			<< " bytes) produced no picture";
+		return -EINVAL;
+	}
+
+	ret = writePicture(job, picture);
+	av_frame_unref(allocated_.get());
+	av_frame_unref(received_.get());
+	return ret;
+}
+
+int FfmpegDecoder::writePicture(const DecodeJob &job, const AVFrame *frame)
+{
+	AVPixelFormat format = static_cast<AVPixelFormat>(frame->format);
+	if (format != AV_PIX_FMT_YUV420P && format != AV_PIX_FMT_YUVJ420P) {
+		const char *formatName = av_get_pix_fmt_name(format);
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< name_ << " job " << job.params.seqno << ": pictures in "
+			<< (formatName ? formatName : "an unknown format")
+			<< " are not supported (only 8-bit 4:2:0)";
+		return -EOPNOTSUPP;
+	}
+
+	if (frame->width <= 0 || frame->height <= 0)
+		return -EINVAL;
+
+	Picture420 picture;
+	picture.width = frame->width;
+	picture.height = frame->height;
+	for (unsigned int i = 0; i < 3; i++) {
+		picture.planes[i] = frame->data[i];
+		picture.strides[i] = frame->linesize[i];
+	}
+
+	int ret = writeNv12(picture, job.capture);
+	if (ret < 0)
+		LOG_CTX(FFmpeg, Error, ctxId_)
+			<< name_ << " job " << job.params.seqno << ": the " << picture.width << "x"
+			<< picture.height << " picture does not fit the " << job.capture.width
+			<< "x" << job.capture.height << " CAPTURE buffer";
+	return ret;
+}
+
+void FfmpegDecoder::reset()
+{
+	avcodec_flush_buffers(codec_.get());
+	av_frame_unref(allocated_.get());
+	av_frame_unref(received_.get());
+}
+
+} /* namespace daedalus */

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A backend on libavcodec.
+ *
+ * libavcodec returns pictures in display order and never returns some of
+ * them (VP9 frames with show_frame = 0), but request N's CAPTURE buffer must
+ * hold the picture decoded from packet N. The backend therefore tracks the
+ * frame libavcodec allocates (get_buffer2) while packet N is decoded, drains
+ * avcodec_receive_frame() so that the packet really is decoded, and writes
+ * that picture. Frame threading would decode packets asynchronously, so
+ * only slice threading is used.
+ */
+
+#pragma once
+
+#include <memory>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
+
+#include "decoder.h"
+
+namespace daedalus {
+
+struct AVCodecContextDeleter {
+	void operator()(AVCodecContext *ctx) const { avcodec_free_context(&ctx); }
+};
+struct AVPacketDeleter {
+	void operator()(AVPacket *packet) const { av_packet_free(&packet); }
+};
+struct AVFrameDeleter {
+	void operator()(AVFrame *frame) const { av_frame_free(&frame); }
+};
+
+using AVCodecContextPtr = std::unique_ptr<AVCodecContext, AVCodecContextDeleter>;
+using AVPacketPtr = std::unique_ptr<AVPacket, AVPacketDeleter>;
+using AVFramePtr = std::unique_ptr<AVFrame, AVFrameDeleter>;
+
+/* A libavcodec error as a negative errno (-EIO for non-errno errors). */
+int averrorToErrno(int err);
+/* Text of a libavcodec error. */
+std::string averrorString(int err);
+
+/* Route libavcodec's own messages into the daemon's log (once per process). */
+void installFfmpegLogHandler();
+
+class FfmpegDecoder : public Decoder
+{
+public:
+	/*
+	 * A decoder of @codecId for context @ctxId; @name is the codec's name
+	 * in logs. Returns 0 or a negative errno.
+	 */
+	static int create(uint32_t ctxId, const char *name, AVCodecID codecId,
+			  const DecoderConfig &config, std::unique_ptr<Decoder> *decoder);
+
+	~FfmpegDecoder() override;
+
+	int decode(const DecodeJob &job) override;
+	void reset() override;
+
+	uint32_t ctxId() const { return ctxId_; }
+
+	/* The decoder that owns @avctx, or nullptr when it is not one of ours. */
+	static const FfmpegDecoder *fromContext(const AVCodecContext *avctx);
+
+protected:
+	FfmpegDecoder(uint32_t ctxId, const char *name);
+
+	int init(AVCodecID codecId, const DecoderConfig &config);
+
+	/*
+	 * Fill @packet (empty on entry) with the data libavcodec decodes for
+	 * @job. The default copies the OUTPUT bitstream as it is (with the
+	 * padding libavcodec needs). Stream rebuilders override this.
+	 */
+	virtual int preparePacket(const DecodeJob &job, AVPacket *packet);
+
+private:
+	static int getBuffer2(AVCodecContext *avctx, AVFrame *frame, int flags);
+
+	int writePicture(const DecodeJob &job, const AVFrame *frame);
+
+	uint32_t ctxId_;
+	const char *name_;
+
+	AVCodecContextPtr codec_;
+	AVPacketPtr packet_;
+	/* The last frame avcodec_receive_frame() returned for this job. */
+	AVFramePtr received_;
+	/* A reference to the last frame allocated while this job's packet was decoded. */
+	AVFramePtr allocated_;
+	unsigned int allocations_ = 0;
+	bool tracking_ = false;
+};
+
+} /* namespace daedalus */

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The job path.
+ */
+
+#include "job_processor.h"
+
+#include <cerrno>
+#include <linux/videodev2.h>
+
+#include "log.h"
+
+namespace daedalus {
+
+LOG_DEFINE_CATEGORY(Job)
+
+bool JobProcessor::handleMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea,
+				 daedalus_result *result)
+{
+	switch (msg.type) {
+	case DAEDALUS_MSG_JOB:
+		runJob(msg.job, ctrlArea, result);
+		return true;
+	case DAEDALUS_MSG_CTX_CLOSE:
+		closeContext(msg.ctx_id);
+		return false;
+	case DAEDALUS_MSG_BUF_FREE:
+		freeBuffer(msg.ctx_id, msg.buf_id);
+		return false;
+	case DAEDALUS_MSG_CTX_RESET:
+		resetContext(msg.ctx_id);
+		return false;
+	default:
+		LOG_CTX(Job, Warn, msg.ctx_id) << "ignoring message of unknown type " << msg.type;
+		return false;
+	}
+}
+
+int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
+			 daedalus_result *result)
+{
+	*result = {};
+	result->seqno = job.seqno;
+
+	/* The fds are the daemon's now, whatever happens to the job. */
+	PlaneFds srcFds = takePlaneFds(job.src);
+	PlaneFds dstFds = takePlaneFds(job.dst);
+
+	LOG_CTX(Job, Debug, job.ctx_id)
+		<< "job " << job.seqno << " " << fourccString(job.codec).str << " ts "
+		<< job.timestamp << ": OUTPUT " << job.src.index << " ("
+		<< job.src.planes[0].bytesused << " bytes) -> CAPTURE " << job.dst.index << ", "
+		<< job.ctrl_count << " controls";
+
+	auto fail = [&](int status) {
+		result->status = status;
+		return status;
+	};
+
+	if (job.src.id == job.dst.id) {
+		LOG_CTX(Job, Error, job.ctx_id) << "job " << job.seqno << ": buffer " << job.src.id
+						<< " is both OUTPUT and CAPTURE";
+		return fail(-EINVAL);
+	}
+
+	/* Map both buffers before anything else can fail: later jobs need them. */
+	const MappedBuffer *src = nullptr;
+	const MappedBuffer *dst = nullptr;
+	int srcRet = importBuffer(job, job.src, BufferDirection::Output, srcFds, &src);
+	int dstRet = importBuffer(job, job.dst, BufferDirection::Capture, dstFds, &dst);
+	if (srcRet < 0)
+		return fail(srcRet);
+	if (dstRet < 0)
+		return fail(dstRet);
+
+	std::span<const uint8_t> bitstream;
+	int ret = checkBitstream(job, *src, &bitstream);
+	if (ret < 0)
+		return fail(ret);
+
+	Nv12Image capture;
+	ret = checkCapture(job, *dst, &capture);
+	if (ret < 0)
+		return fail(ret);
+
+	if (job.ctrl_bytes > ctrlArea.size() ||
+	    controls_.parse(ctrlArea.first(job.ctrl_bytes), job.ctrl_count) < 0) {
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": malformed control area (" << job.ctrl_count
+			<< " records in " << job.ctrl_bytes << " bytes, area of " << ctrlArea.size()
+			<< ")";
+		return fail(-EINVAL);
+	}
+
+	std::unique_ptr<Context> &context = contexts_[job.ctx_id];
+	if (!context) {
+		LOG_CTX(Job, Debug, job.ctx_id) << "new context";
+		context = std::make_unique<Context>(job.ctx_id, config_, codecs_);
+	}
+
+	CpuAccess srcAccess(*src);
+	CpuAccess dstAccess(*dst);
+	if (srcAccess.status() < 0 || dstAccess.status() < 0) {
+		ret = srcAccess.status() < 0 ? srcAccess.status() : dstAccess.status();
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno
+			<< ": DMA_BUF_IOCTL_SYNC failed: " << errorString(ret);
+		return fail(ret);
+	}
+
+	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls_, capture };
+	ret = context->decode(decodeJob);
+	if (ret < 0)
+		return fail(ret);
+
+	result->status = 0;
+	result->num_planes = 1;
+	result->bytesused[0] = job.dst.planes[0].bytesused;
+	return 0;
+}
+
+int JobProcessor::importBuffer(const daedalus_job &job, const daedalus_buffer &buf,
+			       BufferDirection direction, PlaneFds &fds,
+			       const MappedBuffer **mapped)
+{
+	int ret = buffers_.import(job.ctx_id, buf, direction, fds, mapped);
+	if (ret == -EBADF)
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": " << directionName(direction) << " buffer "
+			<< buf.id << " (index " << buf.index
+			<< ") is not mapped and came without fds (freed already?)";
+	else if (ret < 0)
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": cannot map " << directionName(direction)
+			<< " buffer " << buf.id << " (index " << buf.index << ", " << buf.num_planes
+			<< " planes, plane 0 length " << buf.planes[0].length
+			<< "): " << errorString(ret);
+	return ret;
+}
+
+int JobProcessor::checkBitstream(const daedalus_job &job, const MappedBuffer &src,
+				 std::span<const uint8_t> *bitstream)
+{
+	const daedalus_plane &plane = job.src.planes[0];
+	std::span<const uint8_t> memory = src.plane(0);
+
+	if (job.src.num_planes != 1 || plane.bytesused == 0 ||
+	    uint64_t{ plane.offset } + plane.bytesused > memory.size()) {
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": bad OUTPUT buffer: " << job.src.num_planes
+			<< " planes, " << plane.bytesused << " bytes at offset " << plane.offset
+			<< " of " << memory.size();
+		return -EINVAL;
+	}
+
+	*bitstream = memory.subspan(plane.offset, plane.bytesused);
+	return 0;
+}
+
+int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst, Nv12Image *image)
+{
+	if (job.cap_fourcc != V4L2_PIX_FMT_NV12) {
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": CAPTURE format "
+			<< fourccString(job.cap_fourcc).str << " is not supported (only NV12)";
+		return -EINVAL;
+	}
+
+	const daedalus_plane &plane = job.dst.planes[0];
+	std::span<uint8_t> memory = dst.plane(0);
+
+	if (job.dst.num_planes != 1 || uint64_t{ plane.offset } + plane.bytesused > memory.size()) {
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": bad CAPTURE buffer: " << job.dst.num_planes
+			<< " planes, " << plane.bytesused << " bytes at offset " << plane.offset
+			<< " of " << memory.size();
+		return -EINVAL;
+	}
+
+	image->data = memory.subspan(plane.offset, plane.bytesused);
+	image->stride = plane.stride;
+	image->width = job.cap_width;
+	image->height = job.cap_height;
+
+	if (validateNv12(*image) < 0) {
+		LOG_CTX(Job, Error, job.ctx_id)
+			<< "job " << job.seqno << ": CAPTURE " << job.cap_width << "x"
+			<< job.cap_height << " NV12 with stride " << plane.stride
+			<< " does not fit its plane of " << plane.bytesused << " bytes";
+		return -EINVAL;
+	}
+
+	return 0;
+}
+
+void JobProcessor::closeContext(uint32_t ctxId)
+{
+	bool known = contexts_.erase(ctxId) != 0;
+	size_t freed = buffers_.releaseContext(ctxId);
+	LOG_CTX(Job, Debug, ctxId) << "closed (" << (known ? "had" : "no") << " decoder, " << freed
+				   << " buffers unmapped)";
+}
+
+void JobProcessor::resetContext(uint32_t ctxId)
+{
+	auto it = contexts_.find(ctxId);
+	if (it != contexts_.end())
+		it->second->reset();
+	LOG_CTX(Job, Debug, ctxId) << "reset";
+}
+
+void JobProcessor::freeBuffer(uint32_t ctxId, uint64_t bufId)
+{
+	if (buffers_.release(ctxId, bufId))
+		LOG_CTX(Job, Debug, ctxId) << "buffer " << bufId << " unmapped";
+	else
+		LOG_CTX(Job, Debug, ctxId) << "buffer " << bufId << " freed (was not mapped)";
+}
+
+} /* namespace daedalus */

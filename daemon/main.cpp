@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * daedalus-v4l2d: decodes the jobs of the daedalus-v4l2 kernel module.
+ */
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <getopt.h>
+#include <poll.h>
+#include <string>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "daedalus_device.h"
+#include "job_processor.h"
+#include "log.h"
+#include "unique_fd.h"
+
+using namespace daedalus;
+
+LOG_DEFINE_CATEGORY(Daemon)
+
+namespace {
+
+struct Options {
+	std::string device = DaedalusDevice::kDefaultPath;
+	DecoderConfig decoder;
+	int verbosity = 0;
+};
+
+void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"Usage: %s [options]\n"
+		"Decode the jobs of the daedalus-v4l2 kernel module.\n\n"
+		"  -d, --device PATH   the module's device (default %s)\n"
+		"  -t, --threads N     decoder threads per context (default 0: automatic)\n"
+		"  -v, --verbose       log more (once: debug)\n"
+		"  -q, --quiet         log errors and warnings only\n"
+		"  -h, --help          this help\n",
+		argv0, DaedalusDevice::kDefaultPath);
+}
+
+/* Returns 0, 1 to exit with success (help), or -1 on bad options. */
+int parseOptions(int argc, char **argv, Options *options)
+{
+	static const struct option longOptions[] = {
+		{ "device", required_argument, nullptr, 'd' },
+		{ "threads", required_argument, nullptr, 't' },
+		{ "verbose", no_argument, nullptr, 'v' },
+		{ "quiet", no_argument, nullptr, 'q' },
+		{ "help", no_argument, nullptr, 'h' },
+		{ nullptr, 0, nullptr, 0 },
+	};
+
+	int opt;
+	while ((opt = getopt_long(argc, argv, "d:t:vqh", longOptions, nullptr)) != -1) {
+		switch (opt) {
+		case 'd':
+			options->device = optarg;
+			break;
+		case 't': {
+			char *end;
+			errno = 0;
+			unsigned long threads = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || threads > 64) {
+				fprintf(stderr, "invalid thread count '%s' (0 to 64)\n", optarg);
+				return -1;
+			}
+			options->decoder.threads = threads;
+			break;
+		}
+		case 'v':
+			options->verbosity++;
+			break;
+		case 'q':
+			options->verbosity = -1;
+			break;
+		case 'h':
+			usage(argv[0]);
+			return 1;
+		default:
+			usage(argv[0]);
+			return -1;
+		}
+	}
+
+	if (optind < argc) {
+		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+		usage(argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+int attach(DaedalusDevice &device, const std::string &path)
+{
+	int ret = device.open(path);
+	if (ret < 0) {
+		LOG(Daemon, Error)
+			<< "cannot open " << path << ": " << errorString(ret)
+			<< (ret == -ENOENT ? " (is the daedalus-v4l2 module loaded?)" : "");
+		return ret;
+	}
+
+	ret = device.attach();
+	const daedalus_attach &info = device.attachInfo();
+	switch (ret) {
+	case 0:
+		break;
+	case -EPROTO:
+		LOG(Daemon, Error)
+			<< "protocol mismatch with the module: this daemon speaks version "
+			<< DAEDALUS_PROTOCOL_VERSION << " (message " << sizeof(daedalus_msg)
+			<< " bytes, result " << sizeof(daedalus_result)
+			<< " bytes), the module answered version " << info.version
+			<< "; build the daemon and the module from the same tree";
+		return ret;
+	case -EBUSY:
+		LOG(Daemon, Error) << "another daemon is already attached to " << path;
+		return ret;
+	case -E2BIG:
+		LOG(Daemon, Error)
+			<< "the module asks for a control area of " << info.max_ctrl_bytes
+			<< " bytes, more than this daemon accepts";
+		return ret;
+	default:
+		LOG(Daemon, Error) << "cannot attach to " << path << ": " << errorString(ret);
+		return ret;
+	}
+
+	LOG(Daemon, Info) << "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
+			  << ", control area " << device.controlArea().size()
+			  << " bytes, job timeout " << info.job_timeout_ms << " ms)";
+	return 0;
+}
+
+/* One message from the device. Returns 0, or -errno when the daemon must stop. */
+int serviceDevice(DaedalusDevice &device, JobProcessor &processor)
+{
+	/* A FETCH error fails that one job in the module; only a run of them is fatal. */
+	static unsigned int failedFetches = 0;
+	constexpr unsigned int kMaxFailedFetches = 100;
+
+	daedalus_msg msg;
+	int ret = device.fetch(&msg);
+	if (ret == -EAGAIN || ret == -EINTR)
+		return 0;
+	if (ret == -ENOTCONN || ret == -ENODEV) {
+		LOG(Daemon, Error) << "detached from " << device.path() << ": " << errorString(ret);
+		return ret;
+	}
+	if (ret < 0) {
+		LOG(Daemon, Error) << "FETCH failed: " << errorString(ret)
+				   << (ret == -EMFILE ? " (out of file descriptors)" : "");
+		if (++failedFetches >= kMaxFailedFetches) {
+			LOG(Daemon, Error)
+				<< failedFetches << " FETCH failures in a row, giving up";
+			return ret;
+		}
+		return 0;
+	}
+	failedFetches = 0;
+
+	auto start = std::chrono::steady_clock::now();
+
+	daedalus_result result;
+	if (!processor.handleMessage(msg, device.controlArea(), &result))
+		return 0;
+
+	auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+		std::chrono::steady_clock::now() - start);
+	uint32_t timeout = device.attachInfo().job_timeout_ms;
+	if (timeout && elapsed.count() >= timeout)
+		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
+			<< "job " << msg.job.seqno << " took " << elapsed.count()
+			<< " ms, the module gives up after " << timeout << " ms";
+
+	ret = device.complete(result);
+	if (ret == -ENOENT)
+		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
+			<< "job " << msg.job.seqno << " is gone (timed out or cancelled)";
+	else if (ret < 0)
+		LOG_CTX(Daemon, Error, msg.job.ctx_id)
+			<< "COMPLETE of job " << msg.job.seqno << " failed: " << errorString(ret);
+	return 0;
+}
+
+int run(const Options &options, const sigset_t &signals)
+{
+	UniqueFD signalFd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+	if (!signalFd.isValid()) {
+		LOG(Daemon, Error) << "signalfd: " << errorString(-errno);
+		return EXIT_FAILURE;
+	}
+
+	DaedalusDevice device;
+	if (attach(device, options.device) < 0)
+		return EXIT_FAILURE;
+
+	JobProcessor processor(options.decoder);
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ device.fd(), POLLIN, 0 },
+			{ signalFd.get(), POLLIN, 0 },
+		};
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			LOG(Daemon, Error) << "poll: " << errorString(-errno);
+			return EXIT_FAILURE;
+		}
+
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo info;
+			if (read(signalFd.get(), &info, sizeof(info)) == sizeof(info)) {
+				LOG(Daemon, Info) << "exiting on " << strsignal(info.ssi_signo);
+				return EXIT_SUCCESS;
+			}
+		}
+
+		if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			LOG(Daemon, Error) << device.path() << " hung up (revents 0x" << std::hex
+					   << fds[0].revents << ")";
+			return EXIT_FAILURE;
+		}
+
+		if ((fds[0].revents & POLLIN) && serviceDevice(device, processor) < 0)
+			return EXIT_FAILURE;
+	}
+}
+
+} /* namespace */
+
+int main(int argc, char **argv)
+{
+	Options options;
+	int ret = parseOptions(argc, argv, &options);
+	if (ret)
+		return ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+	if (options.verbosity < 0)
+		setLogLevel(LogLevel::Warn);
+	else if (options.verbosity > 0)
+		setLogLevel(LogLevel::Debug);
+
+	/* Termination arrives through the signalfd, handled in the main loop. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &signals, nullptr) < 0) {
+		perror("sigprocmask");
+		return EXIT_FAILURE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * The daemon keeps one fd per mapped plane (for DMA_BUF_IOCTL_SYNC):
+	 * allow as many as the hard limit permits.
+	 */
+	struct rlimit limit;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+		limit.rlim_cur = limit.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &limit);
+	}
+
+	/* Everything (contexts, mappings, fds) is released when run() returns. */
+	return run(options, signals);
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The job path with messages as the kernel sends them: every job answered
+ * once, bad numbers rejected with a clear error, buffers and contexts
+ * released when the kernel says so.
+ */
+
+#include <gtest/gtest.h>
+#include <linux/v4l2-controls.h>
+#include <linux/videodev2.h>
+#include <string>
+
+#include "job_processor.h"
+#include "picture_writer.h"
+#include "test_buffers.h"
+
+#ifndef V4L2_PIX_FMT_AV1_FRAME
+#define V4L2_PIX_FMT_AV1_FRAME v4l2_fourcc('A', 'V', '1', 'F')
+#endif
+
+using namespace daedalus;
+using namespace daedalus::test;
+
+namespace {
+
+constexpr uint32_t kWidth = 64;
+constexpr uint32_t kHeight = 48;
+constexpr uint32_t kCaptureSize = nv12Size(kWidth, kHeight);
+constexpr uint8_t kUntouched = 0xee;
+
+size_t countOccurrences(const std::string &haystack, const std::string &needle)
+{
+	size_t count = 0;
+	for (size_t pos = haystack.find(needle); pos != std::string::npos;
+	     pos = haystack.find(needle, pos + 1))
+		count++;
+	return count;
+}
+
+class JobProcessorTest : public testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		ASSERT_TRUE(output_.isValid());
+		ASSERT_TRUE(capture_.isValid());
+		memset(output_.data().data(), 0x55, output_.size());
+		memset(capture_.data().data(), kUntouched, capture_.size());
+		fdsBefore_ = openFdCount();
+	}
+
+	/*
+	 * A job that is valid as far as the job path can tell, with fds for its
+	 * planes as the kernel sends them (or without, to test that case).
+	 */
+	daedalus_msg job(uint32_t codec, uint32_t ctxId = 1, bool withFds = true)
+	{
+		JobParams params;
+		params.seqno = ++seqno_;
+		params.ctxId = ctxId;
+		params.codec = codec;
+		params.capWidth = kWidth;
+		params.capHeight = kHeight;
+		daedalus_buffer src = makeBuffer(100 + ctxId, 0, withFds ? output_.dupFd() : -1,
+						 output_.size(), 1000);
+		daedalus_buffer dst = makeBuffer(200 + ctxId, 0, withFds ? capture_.dupFd() : -1,
+						 capture_.size(), kCaptureSize, 0, kWidth);
+		return makeJobMessage(params, src, dst, &controls_);
+	}
+
+	/* Run @msg, check that it was answered, return the status. */
+	int run(const daedalus_msg &msg)
+	{
+		daedalus_result result;
+		memset(&result, 0x77, sizeof(result));
+		EXPECT_TRUE(processor_.handleMessage(msg, controls_.area(), &result));
+		EXPECT_EQ(result.seqno, msg.job.seqno);
+		if (result.status < 0) {
+			EXPECT_EQ(result.num_planes, 0u);
+		}
+		return result.status;
+	}
+
+	bool captureUntouched() const
+	{
+		for (uint8_t byte : capture_.data())
+			if (byte != kUntouched)
+				return false;
+		return true;
+	}
+
+	MemfdBuffer output_{ 4096 };
+	MemfdBuffer capture_{ kCaptureSize };
+	ControlAreaBuilder controls_;
+	JobProcessor processor_;
+	uint64_t seqno_ = 0;
+	unsigned int fdsBefore_ = 0;
+};
+
+TEST_F(JobProcessorTest, UnsupportedCodecsFailOnceLogged)
+{
+	testing::internal::CaptureStderr();
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3, false)), -EOPNOTSUPP);
+	std::string log = testing::internal::GetCapturedStderr();
+
+	/* One error per context, naming the context. */
+	EXPECT_EQ(countOccurrences(log, "H.264 needs the stream rebuilder (not implemented yet)"),
+		  2u)
+		<< log;
+	EXPECT_EQ(countOccurrences(log, "ctx 1: H.264 needs"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "ctx 2: H.264 needs"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "AV1 needs the stream rebuilder"), 1u) << log;
+
+	/* Never a garbage picture. */
+	EXPECT_TRUE(captureUntouched());
+	EXPECT_EQ(processor_.contextCount(), 3u);
+
+	/* One mapping (and fd) per buffer; the fds of later jobs were closed. */
+	EXPECT_EQ(processor_.buffers().size(), 6u);
+	EXPECT_EQ(openFdCount(), fdsBefore_ + 6);
+}
+
+TEST_F(JobProcessorTest, UnknownBufferIsEbadf)
+{
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_VP9_FRAME, 1, /* withFds */ false)), -EBADF);
+	EXPECT_EQ(openFdCount(), fdsBefore_);
+}
+
+TEST_F(JobProcessorTest, UnknownCodec)
+{
+	EXPECT_EQ(run(job(v4l2_fourcc('X', 'Y', 'Z', '1'))), -EINVAL);
+	EXPECT_TRUE(captureUntouched());
+}
+
+TEST_F(JobProcessorTest, BadOutputNumbers)
+{
+	daedalus_msg msg = job(V4L2_PIX_FMT_VP9_FRAME);
+	msg.job.src.planes[0].offset = 4000;
+	msg.job.src.planes[0].bytesused = 97;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	/* The buffers were mapped all the same. */
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.src.planes[0].offset = 0xffffffff;
+	msg.job.src.planes[0].bytesused = 2;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.src.planes[0].bytesused = 0;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.src.planes[0].bytesused = 4097;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	EXPECT_TRUE(captureUntouched());
+}
+
+TEST_F(JobProcessorTest, BadCaptureNumbers)
+{
+	daedalus_msg msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.dst.planes[0].stride = kWidth - 1;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.dst.planes[0].stride = kWidth * 2;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.dst.planes[0].bytesused = kCaptureSize - 1;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.dst.planes[0].offset = 1;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.cap_height = 0x80000000;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.cap_fourcc = V4L2_PIX_FMT_YUV420;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	EXPECT_TRUE(captureUntouched());
+}
+
+TEST_F(JobProcessorTest, SameBufferBothWays)
+{
+	daedalus_msg msg = job(V4L2_PIX_FMT_VP9_FRAME);
+	msg.job.dst.id = msg.job.src.id;
+	EXPECT_EQ(run(msg), -EINVAL);
+	/* The fds of a rejected job are closed, not leaked. */
+	EXPECT_EQ(openFdCount(), fdsBefore_);
+}
+
+TEST_F(JobProcessorTest, BadControlArea)
+{
+	v4l2_ctrl_vp9_frame frame = {};
+	controls_.add(V4L2_CID_STATELESS_VP9_FRAME, frame);
+
+	daedalus_msg msg = job(V4L2_PIX_FMT_VP9_FRAME);
+	msg.job.ctrl_count = 2;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	msg = job(V4L2_PIX_FMT_VP9_FRAME, 1);
+	msg.job.ctrl_bytes = controls_.bytes() + 8;
+	EXPECT_EQ(run(msg), -EINVAL);
+
+	EXPECT_TRUE(captureUntouched());
+}
+
+TEST_F(JobProcessorTest, BufferFreeAndContextClose)
+{
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EOPNOTSUPP);
+	EXPECT_EQ(processor_.buffers().size(), 4u);
+	EXPECT_EQ(openFdCount(), fdsBefore_ + 4);
+
+	daedalus_result result;
+	EXPECT_FALSE(
+		processor_.handleMessage(makeMessage(DAEDALUS_MSG_BUF_FREE, 1, 101), {}, &result));
+	EXPECT_EQ(processor_.buffers().size(), 3u);
+	EXPECT_EQ(openFdCount(), fdsBefore_ + 3);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1, /* withFds */ false)), -EBADF);
+
+	/* A reset keeps buffers and context. */
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_RESET, 2), {}, &result));
+	EXPECT_EQ(processor_.buffers().size(), 3u);
+	EXPECT_TRUE(processor_.hasContext(2));
+
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_CLOSE, 1), {}, &result));
+	EXPECT_FALSE(processor_.hasContext(1));
+	EXPECT_TRUE(processor_.hasContext(2));
+	EXPECT_EQ(processor_.buffers().size(), 2u);
+
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_CLOSE, 2), {}, &result));
+	EXPECT_EQ(processor_.contextCount(), 0u);
+	EXPECT_EQ(processor_.buffers().size(), 0u);
+	EXPECT_EQ(openFdCount(), fdsBefore_);
+
+	/* Messages about unknown contexts and buffers are harmless. */
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_CLOSE, 9), {}, &result));
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_RESET, 9), {}, &result));
+	EXPECT_FALSE(
+		processor_.handleMessage(makeMessage(DAEDALUS_MSG_BUF_FREE, 9, 1), {}, &result));
+	EXPECT_FALSE(processor_.handleMessage(makeMessage(static_cast<daedalus_msg_type>(99), 9),
+					      {}, &result));
+}
+
+} /* namespace */
