@@ -98,9 +98,30 @@ int parseOptions(int argc, char **argv, Options *options)
 	return 0;
 }
 
-int attach(DaedalusDevice &device, const std::string &path)
+/* The device loop: one attached device, one job path, one signalfd. */
+class Daemon
 {
-	int ret = device.open(path);
+public:
+	explicit Daemon(const Options &options) : options_(options), processor_(options.decoder) {}
+
+	/* Returns the process exit status. */
+	int run(const sigset_t &signals);
+
+private:
+	int attach();
+	int serviceDevice();
+
+	const Options &options_;
+	DaedalusDevice device_;
+	JobProcessor processor_;
+	/* FETCH failures in a row; each fails one job in the module. */
+	unsigned int failedFetches_ = 0;
+};
+
+int Daemon::attach()
+{
+	const std::string &path = options_.device;
+	int ret = device_.open(path);
 	if (ret < 0) {
 		LOG(Daemon, Error)
 			<< "cannot open " << path << ": " << errorString(ret)
@@ -108,8 +129,8 @@ int attach(DaedalusDevice &device, const std::string &path)
 		return ret;
 	}
 
-	ret = device.attach();
-	const daedalus_attach &info = device.attachInfo();
+	ret = device_.attach();
+	const daedalus_attach &info = device_.attachInfo();
 	switch (ret) {
 	case 0:
 		break;
@@ -135,53 +156,52 @@ int attach(DaedalusDevice &device, const std::string &path)
 	}
 
 	LOG(Daemon, Info) << "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
-			  << ", control area " << device.controlArea().size()
+			  << ", control area " << device_.controlArea().size()
 			  << " bytes, job timeout " << info.job_timeout_ms << " ms)";
 	return 0;
 }
 
 /* One message from the device. Returns 0, or -errno when the daemon must stop. */
-int serviceDevice(DaedalusDevice &device, JobProcessor &processor)
+int Daemon::serviceDevice()
 {
-	/* A FETCH error fails that one job in the module; only a run of them is fatal. */
-	static unsigned int failedFetches = 0;
 	constexpr unsigned int kMaxFailedFetches = 100;
 
 	daedalus_msg msg;
-	int ret = device.fetch(&msg);
+	int ret = device_.fetch(&msg);
 	if (ret == -EAGAIN || ret == -EINTR)
 		return 0;
 	if (ret == -ENOTCONN || ret == -ENODEV) {
-		LOG(Daemon, Error) << "detached from " << device.path() << ": " << errorString(ret);
+		LOG(Daemon, Error)
+			<< "detached from " << device_.path() << ": " << errorString(ret);
 		return ret;
 	}
 	if (ret < 0) {
 		LOG(Daemon, Error) << "FETCH failed: " << errorString(ret)
 				   << (ret == -EMFILE ? " (out of file descriptors)" : "");
-		if (++failedFetches >= kMaxFailedFetches) {
+		if (++failedFetches_ >= kMaxFailedFetches) {
 			LOG(Daemon, Error)
-				<< failedFetches << " FETCH failures in a row, giving up";
+				<< failedFetches_ << " FETCH failures in a row, giving up";
 			return ret;
 		}
 		return 0;
 	}
-	failedFetches = 0;
+	failedFetches_ = 0;
 
 	auto start = std::chrono::steady_clock::now();
 
 	daedalus_result result;
-	if (!processor.handleMessage(msg, device.controlArea(), &result))
+	if (!processor_.handleMessage(msg, device_.controlArea(), &result))
 		return 0;
 
 	auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
 		std::chrono::steady_clock::now() - start);
-	uint32_t timeout = device.attachInfo().job_timeout_ms;
+	uint32_t timeout = device_.attachInfo().job_timeout_ms;
 	if (timeout && elapsed.count() >= timeout)
 		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
 			<< "job " << msg.job.seqno << " took " << elapsed.count()
 			<< " ms, the module gives up after " << timeout << " ms";
 
-	ret = device.complete(result);
+	ret = device_.complete(result);
 	if (ret == -ENOENT)
 		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
 			<< "job " << msg.job.seqno << " is gone (timed out or cancelled)";
@@ -191,7 +211,7 @@ int serviceDevice(DaedalusDevice &device, JobProcessor &processor)
 	return 0;
 }
 
-int run(const Options &options, const sigset_t &signals)
+int Daemon::run(const sigset_t &signals)
 {
 	UniqueFD signalFd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
 	if (!signalFd.isValid()) {
@@ -199,15 +219,12 @@ int run(const Options &options, const sigset_t &signals)
 		return EXIT_FAILURE;
 	}
 
-	DaedalusDevice device;
-	if (attach(device, options.device) < 0)
+	if (attach() < 0)
 		return EXIT_FAILURE;
-
-	JobProcessor processor(options.decoder);
 
 	for (;;) {
 		struct pollfd fds[2] = {
-			{ device.fd(), POLLIN, 0 },
+			{ device_.fd(), POLLIN, 0 },
 			{ signalFd.get(), POLLIN, 0 },
 		};
 
@@ -227,12 +244,12 @@ int run(const Options &options, const sigset_t &signals)
 		}
 
 		if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			LOG(Daemon, Error) << device.path() << " hung up (revents 0x" << std::hex
+			LOG(Daemon, Error) << device_.path() << " hung up (revents 0x" << std::hex
 					   << fds[0].revents << ")";
 			return EXIT_FAILURE;
 		}
 
-		if ((fds[0].revents & POLLIN) && serviceDevice(device, processor) < 0)
+		if ((fds[0].revents & POLLIN) && serviceDevice() < 0)
 			return EXIT_FAILURE;
 	}
 }
@@ -272,6 +289,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &limit);
 	}
 
-	/* Everything (contexts, mappings, fds) is released when run() returns. */
-	return run(options, signals);
+	/* Everything (contexts, mappings, fds) is released when the daemon goes. */
+	Daemon daemon(options);
+	return daemon.run(signals);
 }
