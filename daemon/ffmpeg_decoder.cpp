@@ -117,7 +117,8 @@ int FfmpegDecoder::init(AVCodecID codecId, const DecoderConfig &config)
 	packet_.reset(av_packet_alloc());
 	received_.reset(av_frame_alloc());
 	allocated_.reset(av_frame_alloc());
-	if (!codec_ || !packet_ || !received_ || !allocated_)
+	output_.reset(av_frame_alloc());
+	if (!codec_ || !packet_ || !received_ || !allocated_ || !output_)
 		return -ENOMEM;
 
 	codec_->opaque = this;
@@ -203,11 +204,13 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 	ret = avcodec_send_packet(codec_.get(), packet_.get());
 	av_packet_unref(packet_.get());
 
-	/* Drain, so that the packet is decoded completely. */
+	/* Drain, so that the packet is decoded completely; keep the last frame. */
 	while (ret >= 0) {
-		AVFrame *frame = received_.get();
-		av_frame_unref(frame);
-		ret = avcodec_receive_frame(codec_.get(), frame);
+		ret = avcodec_receive_frame(codec_.get(), output_.get());
+		if (ret >= 0) {
+			av_frame_unref(received_.get());
+			av_frame_move_ref(received_.get(), output_.get());
+		}
 	}
 	tracking_ = false;
 

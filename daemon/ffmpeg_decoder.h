@@ -89,6 +89,8 @@ private:
 	AVPacketPtr packet_;
 	/* The last frame avcodec_receive_frame() returned for this job. */
 	AVFramePtr received_;
+	/* Where avcodec_receive_frame() writes. */
+	AVFramePtr output_;
 	/* A reference to the last frame allocated while this job's packet was decoded. */
 	AVFramePtr allocated_;
 	unsigned int allocations_ = 0;

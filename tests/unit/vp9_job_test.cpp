@@ -431,6 +431,24 @@ TEST_F(Vp9JobTest, PictureLargerThanCapture)
 	EXPECT_EQ(runFrame((*frames_)[1].data, &picture), 0);
 }
 
+TEST_F(Vp9JobTest, ShowExistingFrame)
+{
+	/*
+	 * Clients never send show_existing_frame, but a frame that only shows a
+	 * reference is still a picture: the one libavcodec shows for it.
+	 */
+	const std::vector<uint8_t> showSlot0 = { 0x88 }; /* show_existing_frame, slot 0 */
+	std::vector<Vp9Frame> stream(frames_->begin(), frames_->begin() + 5);
+	stream.push_back({ showSlot0, true });
+	std::vector<std::vector<uint8_t>> reference = referenceDecode(stream);
+	ASSERT_EQ(reference.size(), 6u);
+
+	std::vector<uint8_t> picture;
+	for (const Vp9Frame &frame : stream)
+		ASSERT_EQ(runFrame(frame.data, &picture), 0);
+	EXPECT_TRUE(picture == reference.back());
+}
+
 TEST_F(Vp9JobTest, GarbageIsAnErrorNotACrash)
 {
 	std::vector<uint8_t> garbage(3000);
