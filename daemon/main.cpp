@@ -193,13 +193,17 @@ int Daemon::serviceDevice()
 	if (!processor_.handleMessage(msg, device_.controlArea(), &result))
 		return 0;
 
-	auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+	auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
 		std::chrono::steady_clock::now() - start);
 	uint32_t timeout = device_.attachInfo().job_timeout_ms;
-	if (timeout && elapsed.count() >= timeout)
+	if (timeout && elapsed.count() >= timeout * 1000LL)
 		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
-			<< "job " << msg.job.seqno << " took " << elapsed.count()
+			<< "job " << msg.job.seqno << " took " << elapsed.count() / 1000
 			<< " ms, the module gives up after " << timeout << " ms";
+	else
+		LOG_CTX(Daemon, Debug, msg.job.ctx_id)
+			<< "job " << msg.job.seqno << " done in " << elapsed.count()
+			<< " us: " << (result.status ? errorString(result.status) : "ok");
 
 	ret = device_.complete(result);
 	if (ret == -ENOENT)
