@@ -28,4 +28,13 @@
 #define DAEDALUS_VB2_WAIT_OPS
 #endif
 
+/* 6.11 made platform_driver.remove return void; before, that was remove_new. */
+#ifdef DAEDALUS_HAVE_VOID_REMOVE
+#define DAEDALUS_PLATFORM_REMOVE(fn)			\
+	.remove = (fn),
+#else
+#define DAEDALUS_PLATFORM_REMOVE(fn)			\
+	.remove_new = (fn),
+#endif
+
 #endif /* _DAEDALUS_COMPAT_H_ */

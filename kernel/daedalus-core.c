@@ -255,8 +255,6 @@ static const struct media_device_ops daedalus_media_ops = {
 	.req_queue = v4l2_m2m_request_queue,
 };
 
-static struct daedalus_dev *daedalus;
-
 static void daedalus_v4l2_release(struct v4l2_device *v4l2_dev)
 {
 	struct daedalus_dev *dev = container_of(v4l2_dev, struct daedalus_dev,
@@ -337,56 +335,80 @@ static void daedalus_unregister(struct daedalus_dev *dev)
 	v4l2_device_put(&dev->v4l2_dev);
 }
 
-static int __init daedalus_init(void)
+static int daedalus_probe(struct platform_device *pdev)
 {
-	struct platform_device_info info = {
-		.name = DAEDALUS_CARD,
-		.id = PLATFORM_DEVID_NONE,
-		.dma_mask = DMA_BIT_MASK(64),
-	};
 	struct daedalus_dev *dev;
 	int ret;
+
+	ret = dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		return ret;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->dev_mutex);
-
-	dev->pdev = platform_device_register_full(&info);
-	if (IS_ERR(dev->pdev)) {
-		ret = PTR_ERR(dev->pdev);
-		goto err_free;
-	}
+	dev->pdev = pdev;
 
 	ret = daedalus_bridge_init(dev);
 	if (ret)
-		goto err_unreg_pdev;
+		goto err_free;
 
 	ret = daedalus_register(dev);
 	if (ret)
 		goto err_bridge;
 
-	daedalus = dev;
+	platform_set_drvdata(pdev, dev);
 	return 0;
 
 err_bridge:
 	daedalus_bridge_exit(dev);
-err_unreg_pdev:
-	platform_device_unregister(dev->pdev);
 err_free:
 	mutex_destroy(&dev->dev_mutex);
 	kfree(dev);
 	return ret;
 }
 
-static void __exit daedalus_exit(void)
+static void daedalus_remove(struct platform_device *pdev)
 {
-	struct daedalus_dev *dev = daedalus;
-	struct platform_device *pdev = dev->pdev;
+	struct daedalus_dev *dev = platform_get_drvdata(pdev);
 
 	daedalus_bridge_exit(dev);
 	daedalus_unregister(dev);
-	platform_device_unregister(pdev);
+}
+
+static struct platform_driver daedalus_driver = {
+	.probe = daedalus_probe,
+	DAEDALUS_PLATFORM_REMOVE(daedalus_remove)
+	.driver = {
+		.name = DAEDALUS_CARD,
+	},
+};
+
+static struct platform_device *daedalus_pdev;
+
+static int __init daedalus_init(void)
+{
+	int ret;
+
+	ret = platform_driver_register(&daedalus_driver);
+	if (ret)
+		return ret;
+
+	daedalus_pdev = platform_device_register_simple(DAEDALUS_CARD,
+							PLATFORM_DEVID_NONE,
+							NULL, 0);
+	if (IS_ERR(daedalus_pdev)) {
+		platform_driver_unregister(&daedalus_driver);
+		return PTR_ERR(daedalus_pdev);
+	}
+	return 0;
+}
+
+static void __exit daedalus_exit(void)
+{
+	platform_device_unregister(daedalus_pdev);
+	platform_driver_unregister(&daedalus_driver);
 }
 
 module_init(daedalus_init);

@@ -1,0 +1,32 @@
+#!/bin/bash
+# The decoder node as clients discover it: video node by card name, a media device whose graph
+# has a PROC_VIDEO_DECODER entity, the three OUTPUT formats, NV12 CAPTURE, and the format
+# arithmetic (CAPTURE size follows OUTPUT, aligned; OUTPUT sizeimage is what the client asked).
+. /src/tests/guest/lib.sh
+
+video=$(video_node) || fail "no video node named $DAEDALUS_CARD"
+media=$(media_node) || fail "no media device for $DAEDALUS_CARD"
+say "video node $video, media device $media"
+
+v4l2-ctl -d "$video" --info | grep -q "Driver name *: daedalus_v4l2" || fail "driver name"
+media-ctl -d "$media" -p >"$WORK/topology.txt" || fail "media-ctl -p"
+grep -q "PROC_VIDEO_DECODER\|proc-video-decoder\|V4L2 decoder" "$WORK/topology.txt" ||
+	media-ctl -d "$media" --print-dot | grep -q "$DAEDALUS_CARD" || fail "no decoder entity"
+
+fmts=$(v4l2-ctl -d "$video" --list-formats-out)
+for f in S264 VP9F AV1F; do
+	grep -q "'$f'" <<<"$fmts" || fail "OUTPUT format $f missing"
+done
+v4l2-ctl -d "$video" --list-formats | grep -q "'NV12'" || fail "CAPTURE NV12 missing"
+v4l2-ctl -d "$video" --list-framesizes VP9F | grep -q "4096x2304" || fail "frame sizes"
+
+# Format arithmetic, in one open file (the format is per context).
+out=$(v4l2-ctl -d "$video" \
+	--set-fmt-video-out=width=853,height=479,pixelformat=VP9F,sizeimage=3000000 \
+	--get-fmt-video-out --get-fmt-video 2>&1)
+echo "$out" >"$WORK/fmt.txt"
+grep -q "Width/Height *: 864/480" <<<"$out" || fail "CAPTURE size is not 864x480: $out"
+grep -q "Bytes per Line *: 864" <<<"$out" || fail "CAPTURE stride is not 864"
+grep -q "Size Image *: 622080" <<<"$out" || fail "CAPTURE sizeimage is not 864*480*3/2"
+grep -q "Size Image *: 3000000" <<<"$out" || fail "OUTPUT sizeimage not what the client asked"
+say "853x479 VP9 -> CAPTURE NV12 864x480, stride 864, 622080 bytes; OUTPUT 3000000 bytes kept"

@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Helpers for the guest tests (sourced). A test prints what it checks and what it measured,
+# and exits 0 (pass), 77 (skip, with the reason) or anything else (fail).
+
+DAEDALUS_CARD=daedalus-v4l2
+DAEMON=/src/build/guest/daemon/daedalus-v4l2d
+DAEMON_LOG=/src/build/vm/daemon.log
+WORK=${DAEDALUS_WORK:-/tmp/daedalus-test}
+mkdir -p "$WORK"
+
+say() { echo "  $*"; }
+fail() { echo "  FAIL: $*"; exit 1; }
+skip() { echo "  SKIP: $*"; exit 77; }
+
+# The decoder's video node, found by its card name as clients find it.
+video_node() {
+	local d
+	for d in /sys/class/video4linux/video*; do
+		[[ -e $d/name && $(cat "$d/name") == "$DAEDALUS_CARD" ]] && { echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+media_node() {
+	local d
+	for d in /sys/bus/media/devices/media*; do
+		[[ -e $d/model && $(cat "$d/model") == "$DAEDALUS_CARD" ]] && { echo "/dev/${d##*/}"; return 0; }
+	done
+	# Fallback: the media device of the platform device.
+	for d in /sys/devices/platform/$DAEDALUS_CARD/media*; do
+		[[ -e $d ]] && { echo "/dev/${d##*/}"; return 0; }
+	done
+	return 1
+}
+
+daemon_pid() { pgrep -x daedalus-v4l2d | head -n1; }
+
+# Starts the daemon in the background (as tests/vm/guest does) and waits until it attached.
+start_daemon() {
+	setsid "$DAEMON" >>"$DAEMON_LOG" 2>&1 </dev/null &
+	local i
+	for i in $(seq 50); do
+		grep -q "attached" "$DAEMON_LOG" 2>/dev/null && [[ -n $(daemon_pid) ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# gst_decode ELEMENT FILE OUT: decodes a WebM VP9 file with ELEMENT to raw I420.
+gst_decode() {
+	local element=$1 file=$2 out=$3 parse=
+	[[ $element == v4l2sl* ]] && parse="vp9parse !"
+	# shellcheck disable=SC2086
+	gst-launch-1.0 -q filesrc location="$file" ! matroskademux ! $parse "$element" ! \
+		videoconvert ! video/x-raw,format=I420 ! filesink location="$out"
+}
