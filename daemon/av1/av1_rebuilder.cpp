@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 
 #include "bit_writer.h"
 
@@ -64,6 +65,18 @@ using GmParams = std::array<std::array<int32_t, 6>, kTotalRefsPerFrame>;
 constexpr bool has(uint32_t flags, uint32_t flag)
 {
 	return (flags & flag) != 0;
+}
+
+/*
+ * The value of an enum field as the client wrote it: any 32-bit value, which
+ * must not be loaded as the enum type before it is known to be valid.
+ */
+template<typename E> uint32_t rawEnum(const E &field)
+{
+	static_assert(sizeof(E) == sizeof(uint32_t));
+	uint32_t value;
+	memcpy(&value, &field, sizeof(value));
+	return value;
 }
 
 /* Number of bits that hold @value, at least 1. */
@@ -254,7 +267,10 @@ private:
 	const std::array<ReferenceSlot, kNumRefFrames> &slots_;
 	std::string *error_;
 
-	unsigned int frameType_ = 0;
+	uint32_t frameType_ = 0;
+	uint32_t interpolationFilter_ = 0;
+	uint32_t txMode_ = 0;
+	std::array<uint32_t, 3> lrType_{};
 	bool frameIsIntra_ = false;
 	bool showFrame_ = false;
 	bool showableFrame_ = false;
@@ -353,9 +369,9 @@ int FrameBuilder::prepare(std::span<const v4l2_ctrl_av1_tile_group_entry> tiles,
 		return fail("order_hint_bits %u out of range", s.order_hint_bits);
 
 	/* Frame type and the flags that decide which syntax elements exist. */
-	if (f_.frame_type > V4L2_AV1_SWITCH_FRAME)
-		return fail("frame_type %u is not defined", f_.frame_type);
-	frameType_ = f_.frame_type;
+	frameType_ = rawEnum(f_.frame_type);
+	if (frameType_ > V4L2_AV1_SWITCH_FRAME)
+		return fail("frame_type %u is not defined", frameType_);
 	frameIsIntra_ = frameType_ == V4L2_AV1_KEY_FRAME || frameType_ == V4L2_AV1_INTRA_ONLY_FRAME;
 	showFrame_ = flag(V4L2_AV1_FRAME_FLAG_SHOW_FRAME);
 	if (seq_.flag(V4L2_AV1_SEQUENCE_FLAG_STILL_PICTURE) &&
@@ -403,9 +419,9 @@ int FrameBuilder::prepare(std::span<const v4l2_ctrl_av1_tile_group_entry> tiles,
 		}
 		allowHighPrecisionMv_ = !forceIntegerMv_ &&
 					flag(V4L2_AV1_FRAME_FLAG_ALLOW_HIGH_PRECISION_MV);
-		if (f_.interpolation_filter > V4L2_AV1_INTERPOLATION_FILTER_SWITCHABLE)
-			return fail("interpolation_filter %u is not defined",
-				    f_.interpolation_filter);
+		interpolationFilter_ = rawEnum(f_.interpolation_filter);
+		if (interpolationFilter_ > V4L2_AV1_INTERPOLATION_FILTER_SWITCHABLE)
+			return fail("interpolation_filter %u is not defined", interpolationFilter_);
 	}
 
 	int ret = prepareSizes();
@@ -472,10 +488,11 @@ int FrameBuilder::prepare(std::span<const v4l2_ctrl_av1_tile_group_entry> tiles,
 	}
 	allLossless_ = codedLossless_ && frameWidth_ == upscaledWidth_;
 
-	if (!codedLossless_ && f_.tx_mode == V4L2_AV1_TX_MODE_ONLY_4X4)
+	txMode_ = rawEnum(f_.tx_mode);
+	if (txMode_ > V4L2_AV1_TX_MODE_SELECT)
+		return fail("tx_mode %u is not defined", txMode_);
+	if (!codedLossless_ && txMode_ == V4L2_AV1_TX_MODE_ONLY_4X4)
 		return fail("tx_mode ONLY_4X4 is only possible on a lossless frame");
-	if (f_.tx_mode > V4L2_AV1_TX_MODE_SELECT)
-		return fail("tx_mode %u is not defined", f_.tx_mode);
 
 	ret = prepareLoopFilter();
 	if (ret)
@@ -496,10 +513,10 @@ int FrameBuilder::prepare(std::span<const v4l2_ctrl_av1_tile_group_entry> tiles,
 	bool usesLr = false;
 	bool usesChromaLr = false;
 	for (unsigned int i = 0; i < seq_.numPlanes; i++) {
-		if (lr.frame_restoration_type[i] > V4L2_AV1_FRAME_RESTORE_SWITCHABLE)
-			return fail("frame_restoration_type[%u] %u is not defined", i,
-				    lr.frame_restoration_type[i]);
-		if (lr.frame_restoration_type[i] != V4L2_AV1_FRAME_RESTORE_NONE) {
+		lrType_[i] = rawEnum(lr.frame_restoration_type[i]);
+		if (lrType_[i] > V4L2_AV1_FRAME_RESTORE_SWITCHABLE)
+			return fail("frame_restoration_type[%u] %u is not defined", i, lrType_[i]);
+		if (lrType_[i] != V4L2_AV1_FRAME_RESTORE_NONE) {
 			usesLr = true;
 			if (i > 0)
 				usesChromaLr = true;
@@ -848,7 +865,7 @@ int FrameBuilder::prepareGlobalMotion()
 		return 0;
 
 	for (unsigned int ref = V4L2_AV1_REF_LAST_FRAME; ref <= V4L2_AV1_REF_ALTREF_FRAME; ref++) {
-		const unsigned int type = gm.type[ref];
+		const uint32_t type = rawEnum(gm.type[ref]);
 		if (type > V4L2_AV1_WARP_MODEL_AFFINE)
 			return fail("global motion type %u of reference %u is not defined", type,
 				    ref);
@@ -1096,11 +1113,11 @@ int FrameBuilder::writeFrameHeader(BitWriter &bw)
 		writeRenderSize(bw);
 		if (!forceIntegerMv_)
 			bw.writeBit(allowHighPrecisionMv_);
-		if (f_.interpolation_filter == V4L2_AV1_INTERPOLATION_FILTER_SWITCHABLE) {
+		if (interpolationFilter_ == V4L2_AV1_INTERPOLATION_FILTER_SWITCHABLE) {
 			bw.writeBit(1);
 		} else {
 			bw.writeBit(0);
-			bw.writeBits(f_.interpolation_filter, 2);
+			bw.writeBits(interpolationFilter_, 2);
 		}
 		bw.writeBit(flag(V4L2_AV1_FRAME_FLAG_IS_MOTION_MODE_SWITCHABLE));
 		if (!errorResilient_ && seq_.flag(V4L2_AV1_SEQUENCE_FLAG_ENABLE_REF_FRAME_MVS))
@@ -1135,7 +1152,7 @@ int FrameBuilder::writeFrameHeader(BitWriter &bw)
 
 	/* read_tx_mode(). */
 	if (!codedLossless_)
-		bw.writeBit(f_.tx_mode == V4L2_AV1_TX_MODE_SELECT);
+		bw.writeBit(txMode_ == V4L2_AV1_TX_MODE_SELECT);
 
 	/* frame_reference_mode(), skip_mode_params(). */
 	const bool referenceSelect = !frameIsIntra_ && flag(V4L2_AV1_FRAME_FLAG_REFERENCE_SELECT);
@@ -1348,8 +1365,6 @@ void FrameBuilder::writeCdefParams(BitWriter &bw)
 
 void FrameBuilder::writeLrParams(BitWriter &bw)
 {
-	const v4l2_av1_loop_restoration &lr = f_.loop_restoration;
-
 	/* lr_params() (section 5.9.20). */
 	if (allLossless_ || allowIntrabc_ || !seq_.flag(V4L2_AV1_SEQUENCE_FLAG_ENABLE_RESTORATION))
 		return;
@@ -1357,7 +1372,7 @@ void FrameBuilder::writeLrParams(BitWriter &bw)
 	bool usesLr = false;
 	bool usesChromaLr = false;
 	for (unsigned int i = 0; i < seq_.numPlanes; i++) {
-		const unsigned int type = lr.frame_restoration_type[i];
+		const uint32_t type = lrType_[i];
 		bw.writeBits(kLrTypeCode[type], 2);
 		if (type != V4L2_AV1_FRAME_RESTORE_NONE) {
 			usesLr = true;
@@ -1630,6 +1645,7 @@ int Av1Rebuilder::rebuild(const v4l2_ctrl_av1_sequence &sequence, const v4l2_ctr
 	const Sequence seq(sequence);
 
 	error_.clear();
+	precedingPictures_ = 0;
 
 	/*
 	 * A shown key frame resets every slot anyway; before any other frame,
@@ -1638,7 +1654,7 @@ int Av1Rebuilder::rebuild(const v4l2_ctrl_av1_sequence &sequence, const v4l2_ctr
 	 */
 	std::array<ReferenceSlot, kNumRefFrames> slots = slots_;
 	int existing = -1;
-	if (timestamp && !(frame.frame_type == V4L2_AV1_KEY_FRAME &&
+	if (timestamp && !(rawEnum(frame.frame_type) == V4L2_AV1_KEY_FRAME &&
 			   (frame.flags & V4L2_AV1_FRAME_FLAG_SHOW_FRAME)))
 		existing = findShownKeyFrame(frame);
 	if (existing >= 0) {

@@ -41,6 +41,16 @@
  * outputs one more picture (precedingPictures()); the request's picture is
  * always the last one.
  *
+ * Use with libdav1d: one rebuild() per request, in the order the requests
+ * run; dav1d_send_data() the temporal unit to a context opened with
+ * output_invisible_frames = 1 (max_frame_delay = 1 keeps it synchronous) and
+ * drain dav1d_get_picture(): the last picture is the request's, shown or not.
+ * Every temporal unit carries the same sequence header while AV1_SEQUENCE
+ * stays the same, so libdav1d keeps its references; a new one starts a new
+ * sequence, as in the original stream. After a failed decode the two may
+ * disagree about the slots until the next shown key frame; reset() and a
+ * dav1d_flush() put them back in step.
+ *
  * Not thread-safe; one instance per stream.
  */
 

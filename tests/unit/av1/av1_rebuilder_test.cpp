@@ -421,6 +421,59 @@ TEST(Av1Rebuilder, RejectsInconsistentControls)
 	}
 }
 
+/* Controls from a buggy or hostile client: never a crash, only -EINVAL. */
+TEST(Av1Rebuilder, SurvivesGarbageControls)
+{
+	uint64_t state = 0x9e3779b97f4a7c15ull;
+	auto random = [&state]() {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		return state;
+	};
+	auto scramble = [&random](void *data, size_t size, unsigned int count) {
+		uint8_t *bytes = static_cast<uint8_t *>(data);
+		for (unsigned int i = 0; i < count; i++)
+			bytes[random() % size] = random();
+	};
+
+	Av1Rebuilder rebuilder;
+	std::vector<uint8_t> tu;
+	unsigned int accepted = 0;
+
+	for (unsigned int i = 0; i < 20000; i++) {
+		Controls c = i % 3 ? interFrame(i % 100) : keyFrame();
+		if (i % 50 == 0) {
+			ASSERT_EQ(keyFrame().rebuild(rebuilder, &tu), 0);
+			continue;
+		}
+		if (i % 7 == 0) {
+			scramble(&c.frame, sizeof(c.frame), sizeof(c.frame));
+			scramble(&c.seq, sizeof(c.seq), 4);
+		} else {
+			scramble(&c.frame, sizeof(c.frame), 1 + random() % 6);
+		}
+		if (i % 5 == 0) {
+			c.hasFilmGrain = true;
+			c.seq.flags |= V4L2_AV1_SEQUENCE_FLAG_FILM_GRAIN_PARAMS_PRESENT;
+			scramble(&c.filmGrain, sizeof(c.filmGrain), sizeof(c.filmGrain));
+		}
+		if (i % 11 == 0)
+			scramble(c.tiles.data(), sizeof(c.tiles[0]), 2);
+
+		const int ret = c.rebuild(rebuilder, random() % 4000, &tu);
+		ASSERT_TRUE(ret == 0 || ret == -EINVAL) << "iteration " << i << ": " << ret;
+		if (ret == 0) {
+			accepted++;
+			ASSERT_GE(splitObus(tu).size(), 4u) << "iteration " << i;
+		} else {
+			ASSERT_FALSE(rebuilder.error().empty()) << "iteration " << i;
+		}
+	}
+	/* Small changes to a valid frame are often still valid. */
+	EXPECT_GT(accepted, 1000u);
+}
+
 TEST(Av1Rebuilder, FailureLeavesTheSlotsAlone)
 {
 	Av1Rebuilder rebuilder;

@@ -2,7 +2,9 @@
 /*
  * The AV1 rebuilder against the conformance vectors.
  *
- * For every 8-bit vector of the AV1-TEST-VECTORS and CHROMIUM-8bit suites:
+ * For every vector of the AV1-TEST-VECTORS and CHROMIUM-8bit suites, and
+ * of the 10-bit ones too (the daemon's target is 8-bit; 10-bit exercises more
+ * syntax):
  *
  *  1. GStreamer's AV1 parser walks the stream the way v4l2slav1dec does
  *     (GstAV1Decoder + gstv4l2codecav1dec.c): one request per frame, the
@@ -18,7 +20,7 @@
  *     original parse.
  *  4. libdav1d decodes the rebuilt temporal units (one picture per request,
  *     invisible frames included); the pictures the client would show are
- *     hashed (md5 of yuv420p frames, as fluster does) and compared with the
+ *     hashed (md5 of yuv420p or yuv420p10le frames, as fluster does) and compared with the
  *     suite's expected md5. libdav1d decoding the original file gives a
  *     second reference that checks the harness itself.
  *
@@ -162,25 +164,37 @@ bool readIvf(const std::vector<uint8_t> &file, std::vector<std::vector<uint8_t>>
 /* ------------------------------------------------------------------------ */
 /* Pictures and hashes */
 
-/* One output picture as yuv420p bytes, which is what fluster hashes. */
+/*
+ * One output picture as yuv420p (8-bit) or yuv420p10le (more) bytes, which is
+ * what fluster hashes.
+ */
 using Frame = std::shared_ptr<const std::vector<uint8_t>>;
 
 Frame toI420(const Dav1dPicture &pic)
 {
 	auto bytes = std::make_shared<std::vector<uint8_t>>();
+	const size_t sampleSize = pic.p.bpc > 8 ? 2 : 1;
 	const int w = pic.p.w;
 	const int h = pic.p.h;
 	const int cw = (w + 1) >> 1;
 	const int ch = (h + 1) >> 1;
 
-	bytes->reserve(size_t(w) * h + 2 * size_t(cw) * ch);
+	bytes->reserve((size_t(w) * h + 2 * size_t(cw) * ch) * sampleSize);
 	const uint8_t *y = static_cast<const uint8_t *>(pic.data[0]);
-	for (int row = 0; row < h; row++)
-		bytes->insert(bytes->end(), y + row * pic.stride[0], y + row * pic.stride[0] + w);
+	for (int row = 0; row < h; row++) {
+		const uint8_t *line = y + row * pic.stride[0];
+		bytes->insert(bytes->end(), line, line + w * sampleSize);
+	}
 
 	for (int plane = 1; plane <= 2; plane++) {
 		if (pic.p.layout == DAV1D_PIXEL_LAYOUT_I400) {
-			bytes->insert(bytes->end(), size_t(cw) * ch, 0x80);
+			/* Mid-grey chroma, as a conversion to 4:2:0 writes it. */
+			const uint16_t grey = 1 << (pic.p.bpc - 1);
+			for (size_t i = 0; i < size_t(cw) * ch; i++) {
+				bytes->push_back(grey & 0xff);
+				if (sampleSize == 2)
+					bytes->push_back(grey >> 8);
+			}
 			continue;
 		}
 		const uint8_t *c = static_cast<const uint8_t *>(pic.data[plane]);
@@ -189,8 +203,10 @@ Frame toI420(const Dav1dPicture &pic)
 		/* 4:2:2 and 4:4:4 are subsampled to 4:2:0 by picking samples. */
 		for (int row = 0; row < ch; row++) {
 			const uint8_t *line = c + (row << (1 - ydec)) * pic.stride[1];
-			for (int col = 0; col < cw; col++)
-				bytes->push_back(line[col << (1 - xdec)]);
+			for (int col = 0; col < cw; col++) {
+				const uint8_t *sample = line + (col << (1 - xdec)) * sampleSize;
+				bytes->insert(bytes->end(), sample, sample + sampleSize);
+			}
 		}
 	}
 	return bytes;
@@ -689,7 +705,8 @@ bool decodeOriginal(const std::vector<std::vector<uint8_t>> &tus, std::string *m
 
 /* ------------------------------------------------------------------------ */
 
-void runSuite(const char *suite)
+/* Every vector of @suite whose output format is @format ("yuv420p", "yuv420p10le"). */
+void runSuite(const char *suite, const std::string &format)
 {
 	const std::string dir = vectorsDir();
 	const std::string suiteFile = dir + "/test_suites/av1/" + suite + ".json";
@@ -703,12 +720,12 @@ void runSuite(const char *suite)
 
 	unsigned int tried = 0;
 	unsigned int matched = 0;
+	unsigned int originalMatched = 0;
 	unsigned int missing = 0;
 	std::vector<std::string> failures;
 
 	for (const VectorInfo &v : vectors) {
-		/* 8-bit vectors only. */
-		if (v.outputFormat != "yuv420p")
+		if (v.outputFormat != format)
 			continue;
 		if (filter && *filter && v.name.find(filter) == std::string::npos)
 			continue;
@@ -746,6 +763,8 @@ void runSuite(const char *suite)
 			}
 		}
 
+		if (result.originalMd5 == v.md5)
+			originalMatched++;
 		if (result.ok) {
 			matched++;
 		} else {
@@ -758,8 +777,9 @@ void runSuite(const char *suite)
 		       result.ok ? "" : result.why.c_str());
 	}
 
-	printf("%s: %u of %u 8-bit vectors match the expected md5 (%u files missing)\n", suite,
-	       matched, tried, missing);
+	printf("%s: %u of %u %s vectors match the expected md5 (%u files missing); "
+	       "libdav1d on the original files: %u\n",
+	       suite, matched, tried, format.c_str(), missing, originalMatched);
 	if (tried == 0 && filter && *filter)
 		GTEST_SKIP() << "no " << suite << " vector matches DAEDALUS_AV1_VECTOR=" << filter;
 	if (tried == 0)
@@ -771,12 +791,22 @@ void runSuite(const char *suite)
 
 TEST(Av1Vectors, AomTestVectors)
 {
-	runSuite("AV1-TEST-VECTORS");
+	runSuite("AV1-TEST-VECTORS", "yuv420p");
+}
+
+TEST(Av1Vectors, AomTestVectors10bit)
+{
+	runSuite("AV1-TEST-VECTORS", "yuv420p10le");
 }
 
 TEST(Av1Vectors, Chromium8bitTestVectors)
 {
-	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS");
+	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS", "yuv420p");
+}
+
+TEST(Av1Vectors, Chromium10bitTestVectors)
+{
+	runSuite("CHROMIUM-10bit-AV1-TEST-VECTORS", "yuv420p10le");
 }
 
 } /* namespace */
