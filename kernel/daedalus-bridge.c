@@ -43,6 +43,17 @@ u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev)
 	return id;
 }
 
+bool daedalus_bridge_attached(struct daedalus_dev *dev)
+{
+	struct daedalus_bridge *br = &dev->bridge;
+	bool attached;
+
+	spin_lock(&br->lock);
+	attached = br->daemon;
+	spin_unlock(&br->lock);
+	return attached;
+}
+
 /* ---------------------------------------------------------------------
  * Job objects
  */

@@ -506,6 +506,14 @@ int daedalus_request_validate(struct media_request *req)
 	if (!ctx)
 		return -ENOENT;
 
+	/* Without a daemon nothing can decode: refuse, do not pretend. */
+	if (!daedalus_bridge_attached(ctx->dev)) {
+		dev_warn_ratelimited(&ctx->dev->pdev->dev,
+				     "context %u: no daemon attached, request refused\n",
+				     ctx->id);
+		return -ENODEV;
+	}
+
 	count = vb2_request_buffer_cnt(req);
 	if (!count)
 		return -ENOENT;

@@ -266,5 +266,6 @@ void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
 			       struct daedalus_buf *buf);
 void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type);
 u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev);
+bool daedalus_bridge_attached(struct daedalus_dev *dev);
 
 #endif /* _DAEDALUS_H_ */
