@@ -5,9 +5,10 @@
 
 #include <linux/videodev2.h>
 
+#include "av1_decoder.h"
 #include "decoder.h"
 #include "ffmpeg_decoder.h"
-#include "unsupported_decoder.h"
+#include "h264_decoder.h"
 
 #ifndef V4L2_PIX_FMT_AV1_FRAME
 /* uAPI headers older than Linux 6.5 (Debian 12's) lack the AV1 format. */
@@ -23,24 +24,10 @@ int createVp9(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decod
 	return FfmpegDecoder::create(ctxId, "VP9", AV_CODEC_ID_VP9, config, decoder);
 }
 
-int createH264(uint32_t ctxId, const DecoderConfig &, std::unique_ptr<Decoder> *decoder)
-{
-	*decoder = std::make_unique<UnsupportedDecoder>(
-		ctxId, "H.264 needs the stream rebuilder (not implemented yet)");
-	return 0;
-}
-
-int createAv1(uint32_t ctxId, const DecoderConfig &, std::unique_ptr<Decoder> *decoder)
-{
-	*decoder = std::make_unique<UnsupportedDecoder>(
-		ctxId, "AV1 needs the stream rebuilder (not implemented yet)");
-	return 0;
-}
-
 const CodecEntry codecTable[] = {
-	{ V4L2_PIX_FMT_H264_SLICE, "H.264", createH264 },
+	{ V4L2_PIX_FMT_H264_SLICE, "H.264", H264Decoder::create },
 	{ V4L2_PIX_FMT_VP9_FRAME, "VP9", createVp9 },
-	{ V4L2_PIX_FMT_AV1_FRAME, "AV1", createAv1 },
+	{ V4L2_PIX_FMT_AV1_FRAME, "AV1", Av1Decoder::create },
 };
 
 } /* namespace */

@@ -42,6 +42,15 @@ namespace {
 
 void ffmpegLogCallback(void *avcl, int level, const char *fmt, va_list args)
 {
+	/* Decoder messages carry the context of the decoder that logs them. */
+	FfmpegDecoder *decoder = nullptr;
+	if (avcl && *static_cast<const AVClass **>(avcl) == avcodec_get_class())
+		decoder = FfmpegDecoder::fromContext(static_cast<AVCodecContext *>(avcl));
+
+	/* Errors count for the job even when they are not logged. */
+	if (decoder && level <= AV_LOG_ERROR)
+		decoder->noteLibavError();
+
 	LogLevel ours;
 	if (level <= AV_LOG_ERROR)
 		ours = LogLevel::Warn;
@@ -64,15 +73,7 @@ void ffmpegLogCallback(void *avcl, int level, const char *fmt, va_list args)
 		return;
 	pending.pop_back();
 
-	/* Decoder messages carry the context of the decoder that logs them. */
-	int64_t ctxId = LogMessage::kNoContext;
-	if (avcl && *static_cast<const AVClass **>(avcl) == avcodec_get_class()) {
-		const auto *decoder =
-			FfmpegDecoder::fromContext(static_cast<AVCodecContext *>(avcl));
-		if (decoder)
-			ctxId = decoder->ctxId();
-	}
-
+	int64_t ctxId = decoder ? decoder->ctxId() : LogMessage::kNoContext;
 	LogMessage(_logCategorylibav, ours, ctxId).stream() << pending;
 	pending.clear();
 }
@@ -126,6 +127,7 @@ int FfmpegDecoder::init(AVCodecID codecId, const DecoderConfig &config)
 	/* Frame threading would decode a packet after avcodec_send_packet() returns. */
 	codec_->thread_type = FF_THREAD_SLICE;
 	codec_->thread_count = config.threads;
+	configure(codec_.get());
 
 	int ret = avcodec_open2(codec_.get(), codec, nullptr);
 	if (ret < 0) {
@@ -139,11 +141,11 @@ int FfmpegDecoder::init(AVCodecID codecId, const DecoderConfig &config)
 	return 0;
 }
 
-const FfmpegDecoder *FfmpegDecoder::fromContext(const AVCodecContext *avctx)
+FfmpegDecoder *FfmpegDecoder::fromContext(const AVCodecContext *avctx)
 {
 	if (avctx->get_buffer2 != getBuffer2)
 		return nullptr;
-	return static_cast<const FfmpegDecoder *>(avctx->opaque);
+	return static_cast<FfmpegDecoder *>(avctx->opaque);
 }
 
 int FfmpegDecoder::getBuffer2(AVCodecContext *avctx, AVFrame *frame, int flags)
@@ -185,6 +187,23 @@ int FfmpegDecoder::preparePacket(const DecodeJob &job, AVPacket *packet)
 	return 0;
 }
 
+const AVFrame *FfmpegDecoder::selectPicture(const DecodeJob &job, const AVFrame *allocated,
+					    const AVFrame *received, unsigned int, int *)
+{
+	/*
+	 * The picture decoded from this packet; or, for a packet that only
+	 * shows an existing picture, the picture it shows.
+	 */
+	if (allocated)
+		return allocated;
+	if (received)
+		return received;
+
+	LOG_CTX(FFmpeg, Error, ctxId_) << name_ << " job " << job.params.seqno << " ("
+				       << job.bitstream.size() << " bytes) produced no picture";
+	return nullptr;
+}
+
 int FfmpegDecoder::decode(const DecodeJob &job)
 {
 	av_frame_unref(allocated_.get());
@@ -195,11 +214,14 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 	if (ret < 0) {
 		av_packet_unref(packet_.get());
 		LOG_CTX(FFmpeg, Error, ctxId_)
-			<< name_ << ": cannot prepare the packet: " << errorString(ret);
+			<< name_ << " job " << job.params.seqno
+			<< ": cannot prepare the packet: " << errorString(ret);
+		decodeFailed(job);
 		return ret;
 	}
 	packet_->pts = static_cast<int64_t>(job.params.timestamp);
 
+	libavErrors_ = 0;
 	tracking_ = true;
 	ret = avcodec_send_packet(codec_.get(), packet_.get());
 	av_packet_unref(packet_.get());
@@ -218,33 +240,36 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 		LOG_CTX(FFmpeg, Error, ctxId_)
 			<< name_ << " job " << job.params.seqno << " (" << job.bitstream.size()
 			<< " bytes): decoding failed: " << averrorString(ret);
+		av_frame_unref(allocated_.get());
+		av_frame_unref(received_.get());
+		decodeFailed(job);
 		return averrorToErrno(ret);
 	}
 
-	if (allocations_ > 1)
-		LOG_CTX(FFmpeg, Warn, ctxId_) << name_ << " job " << job.params.seqno << " decoded "
-					      << allocations_ << " pictures; writing the last";
-
-	/*
-	 * The picture decoded from this packet; or, for a packet that only
-	 * shows an existing picture, the picture it shows.
-	 */
-	const AVFrame *picture = nullptr;
-	if (allocated_->buf[0])
-		picture = allocated_.get();
-	else if (received_->buf[0])
-		picture = received_.get();
-
-	if (!picture) {
-		LOG_CTX(FFmpeg, Error, ctxId_)
-			<< name_ << " job " << job.params.seqno << " (" << job.bitstream.size()
-			<< " bytes) produced no picture";
-		return -EINVAL;
+	if (allocations_ > 1) {
+		if (severalPicturesPerPacket_)
+			LOG_CTX(FFmpeg, Debug, ctxId_)
+				<< name_ << " job " << job.params.seqno << " decoded "
+				<< allocations_ << " pictures; writing the last";
+		else
+			LOG_CTX(FFmpeg, Warn, ctxId_)
+				<< name_ << " job " << job.params.seqno << " decoded "
+				<< allocations_ << " pictures; writing the last";
 	}
 
-	ret = writePicture(job, picture);
+	int status = -EINVAL;
+	const AVFrame *picture = selectPicture(job, allocated_->buf[0] ? allocated_.get() : nullptr,
+					       received_->buf[0] ? received_.get() : nullptr,
+					       libavErrors_, &status);
+	if (picture)
+		ret = writePicture(job, picture);
+	else
+		ret = status;
+
 	av_frame_unref(allocated_.get());
 	av_frame_unref(received_.get());
+	if (ret < 0)
+		decodeFailed(job);
 	return ret;
 }
 

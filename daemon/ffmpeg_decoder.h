@@ -13,7 +13,9 @@
 
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <string>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -63,12 +65,21 @@ public:
 	uint32_t ctxId() const { return ctxId_; }
 
 	/* The decoder that owns @avctx, or nullptr when it is not one of ours. */
-	static const FfmpegDecoder *fromContext(const AVCodecContext *avctx);
+	static FfmpegDecoder *fromContext(const AVCodecContext *avctx);
+
+	/*
+	 * libavcodec logged an error for this decoder. Called from the log
+	 * callback, possibly on one of libavcodec's slice threads.
+	 */
+	void noteLibavError() { libavErrors_++; }
 
 protected:
 	FfmpegDecoder(uint32_t ctxId, const char *name);
 
 	int init(AVCodecID codecId, const DecoderConfig &config);
+
+	/* Set codec options before the codec is opened. The default sets none. */
+	virtual void configure([[maybe_unused]] AVCodecContext *codec) {}
 
 	/*
 	 * Fill @packet (empty on entry) with the data libavcodec decodes for
@@ -76,6 +87,29 @@ protected:
 	 * padding libavcodec needs). Stream rebuilders override this.
 	 */
 	virtual int preparePacket(const DecodeJob &job, AVPacket *packet);
+
+	/*
+	 * The picture to write for @job once its packet is decoded. @allocated
+	 * is the last frame libavcodec allocated while decoding the packet,
+	 * @received the last frame avcodec_receive_frame() returned; either
+	 * may be nullptr. @libavErrors counts the errors libavcodec logged
+	 * meanwhile. Return the picture, or nullptr after logging why there is
+	 * none (the job fails with @status, -EINVAL by default). The default
+	 * takes @allocated, else @received (a packet that only shows an
+	 * existing picture), and ignores logged errors.
+	 */
+	virtual const AVFrame *selectPicture(const DecodeJob &job, const AVFrame *allocated,
+					     const AVFrame *received, unsigned int libavErrors,
+					     int *status);
+
+	/* Called when decoding @job failed, after the failure was logged. */
+	virtual void decodeFailed([[maybe_unused]] const DecodeJob &job) {}
+
+	const char *name() const { return name_; }
+	AVCodecContext *codecContext() const { return codec_.get(); }
+
+	/* Whether a packet may allocate several pictures (frame number gaps). */
+	bool severalPicturesPerPacket_ = false;
 
 private:
 	static int getBuffer2(AVCodecContext *avctx, AVFrame *frame, int flags);
@@ -95,6 +129,7 @@ private:
 	AVFramePtr allocated_;
 	unsigned int allocations_ = 0;
 	bool tracking_ = false;
+	std::atomic<unsigned int> libavErrors_ = 0;
 };
 
 } /* namespace daedalus */

@@ -97,24 +97,22 @@ protected:
 	unsigned int fdsBefore_ = 0;
 };
 
-TEST_F(JobProcessorTest, UnsupportedCodecsFailOnceLogged)
+TEST_F(JobProcessorTest, CodecJobsWithoutControlsFail)
 {
 	testing::internal::CaptureStderr();
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3, false)), -EOPNOTSUPP);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EINVAL);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EINVAL);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EINVAL);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3)), -EINVAL);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3, false)), -EINVAL);
 	std::string log = testing::internal::GetCapturedStderr();
 
-	/* One error per context, naming the context. */
-	EXPECT_EQ(countOccurrences(log, "H.264 needs the stream rebuilder (not implemented yet)"),
-		  2u)
-		<< log;
-	EXPECT_EQ(countOccurrences(log, "ctx 1: H.264 needs"), 1u) << log;
-	EXPECT_EQ(countOccurrences(log, "ctx 2: H.264 needs"), 1u) << log;
-	EXPECT_EQ(countOccurrences(log, "AV1 needs the stream rebuilder"), 1u) << log;
+	/* Each failure says why, naming the context. */
+	EXPECT_EQ(countOccurrences(log, "ctx 1: job 1: no DECODE_PARAMS control"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "ctx 1: job 2: no DECODE_PARAMS control"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "ctx 2: job 3: no DECODE_PARAMS control"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "ctx 3: job 4: no AV1_SEQUENCE control"), 1u) << log;
+	EXPECT_EQ(countOccurrences(log, "ctx 3: job 5: no AV1_SEQUENCE control"), 1u) << log;
 
 	/* Never a garbage picture. */
 	EXPECT_TRUE(captureUntouched());
@@ -217,8 +215,10 @@ TEST_F(JobProcessorTest, BadControlArea)
 
 TEST_F(JobProcessorTest, BufferFreeAndContextClose)
 {
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EOPNOTSUPP);
-	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EOPNOTSUPP);
+	testing::internal::CaptureStderr();
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 1)), -EINVAL);
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_H264_SLICE, 2)), -EINVAL);
+	testing::internal::GetCapturedStderr();
 	EXPECT_EQ(processor_.buffers().size(), 4u);
 	EXPECT_EQ(openFdCount(), fdsBefore_ + 4);
 
