@@ -21,6 +21,9 @@ for spec in vp9-1080p-altref:1920:1080:60 vp9-853x479-odd:853:479:60; do
 	clip=$clips/$name.webm
 	[[ -f $clip ]] || { say "$name: missing"; status=1; continue; }
 
+	size=$(ffprobe -v error -select_streams v -show_entries stream=width,height -of csv=p=0:s=x "$clip")
+	[[ $size == "${w}x$h" ]] || { say "$name: the clip is $size, not ${w}x$h"; status=1; continue; }
+
 	coded=$(ffmpeg -v error -i "$clip" -map 0:v -c copy -bsf:v vp9_superframe_split \
 		-f framecrc - | grep -vc '^#')
 	hidden=$((coded - frames))

@@ -46,7 +46,7 @@ start_daemon() {
 	return 1
 }
 
-now() { date +%s.%N; }
+now() { local up; read -r up _ </proc/uptime; echo "$up"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # gst_decode ELEMENT FILE OUT: decodes a WebM VP9 file with ELEMENT to raw I420.
