@@ -214,18 +214,21 @@ struct daedalus_result {
 };
 
 #define DAEDALUS_IOC_MAGIC	0xDA
-#define DAEDALUS_IOC_ATTACH	_IOWR(DAEDALUS_IOC_MAGIC, 0, struct daedalus_attach)
-#define DAEDALUS_IOC_FETCH	_IOWR(DAEDALUS_IOC_MAGIC, 1, struct daedalus_msg)
-#define DAEDALUS_IOC_COMPLETE	_IOW(DAEDALUS_IOC_MAGIC, 2, struct daedalus_result)
+#define DAEDALUS_IOC_ATTACH \
+	_IOWR(DAEDALUS_IOC_MAGIC, 0, struct daedalus_attach)
+#define DAEDALUS_IOC_FETCH \
+	_IOWR(DAEDALUS_IOC_MAGIC, 1, struct daedalus_msg)
+#define DAEDALUS_IOC_COMPLETE \
+	_IOW(DAEDALUS_IOC_MAGIC, 2, struct daedalus_result)
 
 /* The layout is part of the protocol: both builds check it. */
-#ifdef __cplusplus
+#if defined(__KERNEL__)
+#include <linux/build_bug.h>
+#elif !defined(__cplusplus)
+#include <assert.h>
+#endif
 #define DAEDALUS_ASSERT_SIZE(type, size) \
 	static_assert(sizeof(type) == (size), "layout of " #type)
-#else
-#define DAEDALUS_ASSERT_SIZE(type, size) \
-	_Static_assert(sizeof(type) == (size), "layout of " #type)
-#endif
 DAEDALUS_ASSERT_SIZE(struct daedalus_attach, 32);
 DAEDALUS_ASSERT_SIZE(struct daedalus_ctrl, 16);
 DAEDALUS_ASSERT_SIZE(struct daedalus_plane, 24);
