@@ -8,11 +8,11 @@ clips=${DAEDALUS_CLIPS:-/clips}
 [[ -d $clips ]] || skip "no clips folder at $clips (tests/clips/make)"
 gst-inspect-1.0 v4l2slvp9dec >/dev/null 2>&1 || fail "GStreamer has no v4l2slvp9dec: decoder not discovered"
 
-# I420 frame size in GStreamer's default layout (strides rounded up to 4, the luma plane
-# rounded up to an even number of lines).
+# NV12 frame size in GStreamer's default layout (stride rounded up to 4, an even number of
+# luma lines, chroma lines interleaved).
 frame_bytes() {
 	local w=$1 h=$2
-	echo $(( ((w + 3) / 4 * 4) * ((h + 1) / 2 * 2) + 2 * (((w + 1) / 2 + 3) / 4 * 4) * ((h + 1) / 2) ))
+	echo $(( ((w + 3) / 4 * 4) * ((h + 1) / 2 * 2) * 3 / 2 ))
 }
 
 status=0
