@@ -30,3 +30,15 @@ grep -q "Bytes per Line *: 864" <<<"$out" || fail "CAPTURE stride is not 864"
 grep -q "Size Image *: 622080" <<<"$out" || fail "CAPTURE sizeimage is not 864*480*3/2"
 grep -q "Size Image *: 3000000" <<<"$out" || fail "OUTPUT sizeimage not what the client asked"
 say "853x479 VP9 -> CAPTURE NV12 864x480, stride 864, 622080 bytes; OUTPUT 3000000 bytes kept"
+
+# Colorimetry set on OUTPUT is what TRY/G_FMT report back, and CAPTURE follows it.
+out=$(v4l2-ctl -d "$video" \
+	--set-fmt-video-out=width=1920,height=1080,pixelformat=S264,colorspace=bt2020,xfer=smpte2084,ycbcr=bt2020,quantization=lim-range \
+	--get-fmt-video-out --get-fmt-video 2>&1)
+echo "$out" >"$WORK/colorimetry.txt"
+for want in "Colorspace *: BT.2020" "Transfer Function *: SMPTE 2084" \
+	"YCbCr/HSV Encoding: BT.2020" "Quantization *: Limited Range"; do
+	[[ $(grep -cE "$want" <<<"$out") == 2 ]] || fail "'$want' not on both queues: $out"
+done
+grep -q "Width/Height *: 1920/1088" <<<"$out" || fail "H.264 1920x1080 CAPTURE is not 1920x1088"
+say "colorimetry BT.2020 / SMPTE 2084 / BT.2020 / limited set on OUTPUT, reported on OUTPUT and CAPTURE"
