@@ -179,6 +179,8 @@ int Av1Decoder::decodeTemporalUnit(const DecodeJob &job, Dav1dPicture *picture,
 
 	int ret = 0;
 	while (data.sz > 0) {
+		const size_t left = data.sz;
+		const unsigned int before = *pictures;
 		ret = dav1d_send_data(dav1d_, &data);
 		if (ret < 0 && ret != DAV1D_ERR(EAGAIN)) {
 			ret = dav1dErrno(ret);
@@ -187,6 +189,11 @@ int Av1Decoder::decodeTemporalUnit(const DecodeJob &job, Dav1dPicture *picture,
 		ret = drain();
 		if (ret < 0)
 			break;
+		/* libdav1d neither took data nor gave a picture: it never will. */
+		if (data.sz == left && *pictures == before) {
+			ret = -EIO;
+			break;
+		}
 	}
 	if (data.sz > 0)
 		dav1d_data_unref(&data);

@@ -268,8 +268,6 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 
 	av_frame_unref(allocated_.get());
 	av_frame_unref(received_.get());
-	if (ret < 0)
-		decodeFailed(job);
 	return ret;
 }
 

@@ -102,7 +102,10 @@ protected:
 					     const AVFrame *received, unsigned int libavErrors,
 					     int *status);
 
-	/* Called when decoding @job failed, after the failure was logged. */
+	/*
+	 * Called when the packet of @job could not be prepared or libavcodec
+	 * failed to decode it, after the failure was logged.
+	 */
 	virtual void decodeFailed([[maybe_unused]] const DecodeJob &job) {}
 
 	const char *name() const { return name_; }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "h264/h264_param_sets.h"
 #include "log.h"
@@ -20,6 +21,20 @@ namespace {
 template<typename T> bool sameBytes(const T &a, const T &b)
 {
 	return memcmp(&a, &b, sizeof(T)) == 0;
+}
+
+/* Whether the Annex B data @data hold a slice NAL unit (types 1 and 5). */
+bool hasSlice(std::span<const uint8_t> data)
+{
+	for (size_t i = 0; i + 3 < data.size(); i++) {
+		if (data[i] || data[i + 1] || data[i + 2] != 1)
+			continue;
+		const unsigned int type = data[i + 3] & 0x1f;
+		if (type == 1 || type == 5)
+			return true;
+		i += 2;
+	}
+	return false;
 }
 
 } /* namespace */
@@ -136,6 +151,7 @@ int H264Decoder::preparePacket(const DecodeJob &job, AVPacket *packet)
 	}
 	jobFlags_ = params->flags;
 	jobFrameNum_ = params->frame_num;
+	jobHasSlices_ = hasSlice(job.bitstream);
 
 	int ret = rebuildParameterSets(job);
 	if (ret < 0)
@@ -196,6 +212,30 @@ const AVFrame *H264Decoder::selectPicture(const DecodeJob &job, const AVFrame *a
 {
 	const bool field = jobFlags_ & V4L2_H264_DECODE_PARAM_FLAG_FIELD_PIC;
 	const bool bottom = jobFlags_ & V4L2_H264_DECODE_PARAM_FLAG_BOTTOM_FIELD;
+	const AVFrame *picture = allocated;
+	bool secondField = false;
+
+	if (allocated) {
+		av_frame_unref(firstField_.get());
+		awaitingSecondField_ = false;
+		/* A first field: the second one is decoded into the same picture. */
+		if (field && av_frame_ref(firstField_.get(), allocated) == 0) {
+			firstFieldBottom_ = bottom;
+			firstFieldFrameNum_ = jobFrameNum_;
+			firstFieldFailed_ = libavErrors != 0;
+			awaitingSecondField_ = true;
+		}
+	} else if (field && awaitingSecondField_ && firstFieldBottom_ != bottom &&
+		   firstFieldFrameNum_ == jobFrameNum_ && jobHasSlices_) {
+		/*
+		 * The second field, decoded into the first field's picture: the
+		 * whole frame is written again. The reference goes with the
+		 * next picture.
+		 */
+		secondField = true;
+		awaitingSecondField_ = false;
+		picture = firstField_.get();
+	}
 
 	/*
 	 * libavcodec conceals what it cannot decode and carries on; the
@@ -206,50 +246,42 @@ const AVFrame *H264Decoder::selectPicture(const DecodeJob &job, const AVFrame *a
 			<< "job " << job.params.seqno << " (" << job.bitstream.size()
 			<< " bytes, frame_num " << jobFrameNum_ << "): libavcodec reported "
 			<< libavErrors << " error(s) decoding the picture";
-		awaitingSecondField_ = false;
 		*status = -EIO;
 		return nullptr;
 	}
 
-	if (allocated) {
-		av_frame_unref(firstField_.get());
-		/* A first field: the second one is decoded into the same picture. */
-		if (field && av_frame_ref(firstField_.get(), allocated) == 0) {
-			firstFieldBottom_ = bottom;
-			firstFieldFrameNum_ = jobFrameNum_;
-			awaitingSecondField_ = true;
-		}
-		return allocated;
+	if (secondField && firstFieldFailed_) {
+		LOG_CTX(H264, Error, job.ctxId)
+			<< "job " << job.params.seqno << ": second field of frame_num "
+			<< jobFrameNum_ << ", whose first field failed";
+		*status = -EIO;
+		return nullptr;
 	}
 
-	if (field && awaitingSecondField_ && firstFieldBottom_ != bottom &&
-	    firstFieldFrameNum_ == jobFrameNum_) {
-		/*
-		 * The second field, decoded into the first field's picture: the
-		 * whole frame is written again. The reference goes with the
-		 * next picture.
-		 */
+	if (!picture) {
+		LOG_CTX(H264, Error, job.ctxId)
+			<< "job " << job.params.seqno << " (" << job.bitstream.size() << " bytes, "
+			<< (field ? (bottom ? "bottom field" : "top field") : "frame")
+			<< ", frame_num " << jobFrameNum_ << ") decoded no picture"
+			<< (field && awaitingSecondField_
+				    ? " (and is not the second field of the picture before)"
+				    : "");
+		*status = -EINVAL;
+		return nullptr;
+	}
+
+	if (secondField)
 		LOG_CTX(H264, Debug, job.ctxId) << "job " << job.params.seqno
 						<< ": second field of frame_num " << jobFrameNum_;
-		awaitingSecondField_ = false;
-		return firstField_.get();
-	}
-
-	LOG_CTX(H264, Error, job.ctxId)
-		<< "job " << job.params.seqno << " (" << job.bitstream.size() << " bytes, "
-		<< (field ? (bottom ? "bottom field" : "top field") : "frame") << ", frame_num "
-		<< jobFrameNum_ << ") decoded no picture"
-		<< (field && awaitingSecondField_ ? " (not the second field of the last picture)"
-						  : "");
-	*status = -EINVAL;
-	return nullptr;
+	return picture;
 }
 
 void H264Decoder::decodeFailed(const DecodeJob &)
 {
 	/* libavcodec may have rejected the parameter sets: send them again. */
 	forgetSentParameterSets();
-	awaitingSecondField_ = false;
+	/* If this was the first field of a pair, its second cannot be right. */
+	firstFieldFailed_ = true;
 }
 
 void H264Decoder::forgetSentParameterSets()

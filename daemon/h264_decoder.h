@@ -74,17 +74,22 @@ private:
 	std::map<uint32_t, std::vector<uint8_t>> sentSps_;
 	std::map<uint32_t, SentPps> sentPps_;
 
-	/* The flags and frame_num of the job being decoded (DECODE_PARAMS). */
+	/*
+	 * The flags and frame_num of the job being decoded (DECODE_PARAMS),
+	 * and whether its OUTPUT data hold slices.
+	 */
 	uint32_t jobFlags_ = 0;
 	uint32_t jobFrameNum_ = 0;
+	bool jobHasSlices_ = false;
 
 	/*
-	 * The picture of the last first field, and whether its second field
-	 * is still to come.
+	 * The picture of the last first field, whether its job failed, and
+	 * whether its second field is still to come.
 	 */
 	AVFramePtr firstField_;
 	bool firstFieldBottom_ = false;
 	uint32_t firstFieldFrameNum_ = 0;
+	bool firstFieldFailed_ = false;
 	bool awaitingSecondField_ = false;
 };
 
