@@ -76,6 +76,7 @@ daedalus_msg makeJobMessage(const JobParams &params, const daedalus_buffer &src,
 	daedalus_job &job = msg.job;
 	job.seqno = params.seqno;
 	job.timestamp = params.timestamp;
+	job.flags = params.flags;
 	job.ctx_id = params.ctxId;
 	job.codec = params.codec;
 	job.cap_fourcc = params.capFourcc ? params.capFourcc : V4L2_PIX_FMT_NV12;

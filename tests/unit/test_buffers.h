@@ -56,6 +56,7 @@ struct JobParams {
 	uint32_t capWidth = 0;
 	uint32_t capHeight = 0;
 	uint64_t timestamp = 0;
+	uint32_t flags = 0; /* DAEDALUS_JOB_FL_* */
 };
 
 /* A DAEDALUS_MSG_JOB message; @controls may be nullptr. */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A stand-in for the kernel module in front of a JobProcessor: it owns
+ * OUTPUT and CAPTURE buffers (memfds standing in for dma-bufs) with ids as
+ * the module gives them, builds each job message as the module does (every
+ * job carries fresh fds of its buffers), and frees buffers it replaces.
+ */
+
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "control_set.h"
+#include "decoder.h"
+#include "job_processor.h"
+#include "test_buffers.h"
+
+namespace daedalus::test {
+
+class JobRunner
+{
+public:
+	JobRunner(uint32_t codec, const DecoderConfig &config, uint32_t ctxId = 1);
+	~JobRunner();
+
+	/* (Re)allocate @count OUTPUT buffers of @size bytes. */
+	bool setOutputBuffers(unsigned int count, size_t size);
+
+	/*
+	 * (Re)allocate @count NV12 CAPTURE buffers of @width x @height, lines
+	 * of @stride bytes.
+	 */
+	bool setCaptureBuffers(unsigned int count, uint32_t width, uint32_t height,
+			       uint32_t stride);
+
+	/*
+	 * Run one job: @bitstream goes into the next OUTPUT buffer, the picture
+	 * into CAPTURE buffer @capture. Returns the job's status.
+	 */
+	int run(std::span<const uint8_t> bitstream, const ControlAreaBuilder &controls,
+		unsigned int capture, uint64_t timestamp, uint32_t flags = 0);
+
+	/* DAEDALUS_MSG_CTX_RESET, as after OUTPUT STREAMOFF. */
+	void reset();
+
+	unsigned int captureCount() const { return capture_.size(); }
+	std::span<const uint8_t> capture(unsigned int index) const;
+	uint32_t captureWidth() const { return capWidth_; }
+	uint32_t captureHeight() const { return capHeight_; }
+	uint32_t captureStride() const { return stride_; }
+
+	JobProcessor &processor() { return processor_; }
+
+private:
+	struct Buffer {
+		uint64_t id;
+		std::unique_ptr<MemfdBuffer> memory;
+	};
+
+	bool allocate(std::vector<Buffer> *buffers, unsigned int count, size_t size);
+	void release(std::vector<Buffer> *buffers);
+
+	uint32_t codec_;
+	uint32_t ctxId_;
+	JobProcessor processor_;
+
+	std::vector<Buffer> output_;
+	std::vector<Buffer> capture_;
+	unsigned int nextOutput_ = 0;
+	uint32_t capWidth_ = 0;
+	uint32_t capHeight_ = 0;
+	uint32_t stride_ = 0;
+
+	uint64_t nextId_ = 1;
+	uint64_t seqno_ = 0;
+};
+
+} /* namespace daedalus::test */
