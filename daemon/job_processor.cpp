@@ -6,7 +6,9 @@
 #include "job_processor.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <linux/videodev2.h>
+#include <string>
 
 #include "log.h"
 
@@ -92,6 +94,9 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 		return fail(-EINVAL);
 	}
 
+	if (!dumpDir_.empty())
+		dumpJob(job, ctrlArea.first(job.ctrl_bytes), bitstream);
+
 	std::unique_ptr<Context> &context = contexts_[job.ctx_id];
 	if (!context) {
 		LOG_CTX(Job, Debug, job.ctx_id) << "new context";
@@ -117,6 +122,33 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 	result->num_planes = 1;
 	result->bytesused[0] = job.dst.planes[0].bytesused;
 	return 0;
+}
+
+/*
+ * The dump (setDumpDir()): for job N of context C, the control
+ * area as fetched (struct daedalus_ctrl records, see ControlSet) in
+ * ctx<C>-job<N>.ctrl and the OUTPUT bytes in ctx<C>-job<N>.bin, N being
+ * the kernel's sequence number. Only jobs whose buffers and control area
+ * pass the checks above reach the dump. Failures are logged once and
+ * ignored.
+ */
+void JobProcessor::dumpJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
+			   std::span<const uint8_t> bitstream)
+{
+	const std::string base =
+		dumpDir_ + "/ctx" + std::to_string(job.ctx_id) + "-job" + std::to_string(job.seqno);
+	auto write = [&](const std::string &path, std::span<const uint8_t> bytes) {
+		FILE *file = fopen(path.c_str(), "wb");
+		bool ok = file && fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+		if (file && fclose(file) != 0)
+			ok = false;
+		if (!ok && !dumpFailed_) {
+			dumpFailed_ = true;
+			LOG_CTX(Job, Warn, job.ctx_id) << "cannot write " << path << " (dump)";
+		}
+	};
+	write(base + ".ctrl", ctrlArea);
+	write(base + ".bin", bitstream);
 }
 
 int JobProcessor::importBuffer(const daedalus_job &job, const daedalus_buffer &buf,

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
 
 #include <uapi/daedalus-v4l2.h>
 
@@ -47,6 +48,12 @@ public:
 	int runJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
 		   daedalus_result *result);
 
+	/*
+	 * Debugging aid: write every job's control area and OUTPUT bytes to
+	 * files in @dir (empty: off, the default). See dumpJob().
+	 */
+	void setDumpDir(const std::string &dir) { dumpDir_ = dir; }
+
 	const BufferCache &buffers() const { return buffers_; }
 	size_t contextCount() const { return contexts_.size(); }
 	bool hasContext(uint32_t ctxId) const { return contexts_.count(ctxId) != 0; }
@@ -58,6 +65,9 @@ private:
 			   std::span<const uint8_t> *bitstream);
 	int checkCapture(const daedalus_job &job, const MappedBuffer &dst, Nv12Image *image);
 
+	void dumpJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
+		     std::span<const uint8_t> bitstream);
+
 	void closeContext(uint32_t ctxId);
 	void resetContext(uint32_t ctxId);
 	void freeBuffer(uint32_t ctxId, uint64_t bufId);
@@ -68,6 +78,8 @@ private:
 	BufferCache buffers_;
 	std::map<uint32_t, std::unique_ptr<Context>> contexts_;
 	ControlSet controls_;
+	std::string dumpDir_;
+	bool dumpFailed_ = false;
 };
 
 } /* namespace daedalus */

@@ -30,6 +30,7 @@ namespace {
 struct Options {
 	std::string device = DaedalusDevice::kDefaultPath;
 	DecoderConfig decoder;
+	std::string dumpDir;
 	int verbosity = 0;
 };
 
@@ -40,6 +41,9 @@ void usage(const char *argv0)
 		"Decode the jobs of the daedalus-v4l2 kernel module.\n\n"
 		"  -d, --device PATH   the module's device (default %s)\n"
 		"  -t, --threads N     decoder threads per context (default 0: automatic)\n"
+		"      --dump-controls DIR\n"
+		"                      debugging: write every job's controls and OUTPUT\n"
+		"                      bytes to DIR (also: environment DAEDALUS_DUMP_DIR)\n"
 		"  -v, --verbose       log more (once: debug)\n"
 		"  -q, --quiet         log errors and warnings only\n"
 		"  -h, --help          this help\n",
@@ -52,11 +56,16 @@ int parseOptions(int argc, char **argv, Options *options)
 	static const struct option longOptions[] = {
 		{ "device", required_argument, nullptr, 'd' },
 		{ "threads", required_argument, nullptr, 't' },
+		{ "dump-controls", required_argument, nullptr, 'D' },
 		{ "verbose", no_argument, nullptr, 'v' },
 		{ "quiet", no_argument, nullptr, 'q' },
 		{ "help", no_argument, nullptr, 'h' },
 		{ nullptr, 0, nullptr, 0 },
 	};
+
+	const char *dumpDir = getenv("DAEDALUS_DUMP_DIR");
+	if (dumpDir && *dumpDir)
+		options->dumpDir = dumpDir;
 
 	int opt;
 	while ((opt = getopt_long(argc, argv, "d:t:vqh", longOptions, nullptr)) != -1) {
@@ -75,6 +84,9 @@ int parseOptions(int argc, char **argv, Options *options)
 			options->decoder.threads = threads;
 			break;
 		}
+		case 'D':
+			options->dumpDir = optarg;
+			break;
 		case 'v':
 			options->verbosity++;
 			break;
@@ -102,7 +114,10 @@ int parseOptions(int argc, char **argv, Options *options)
 class Daemon
 {
 public:
-	explicit Daemon(const Options &options) : options_(options), processor_(options.decoder) {}
+	explicit Daemon(const Options &options) : options_(options), processor_(options.decoder)
+	{
+		processor_.setDumpDir(options.dumpDir);
+	}
 
 	/* Returns the process exit status. */
 	int run(const sigset_t &signals);
@@ -158,6 +173,9 @@ int Daemon::attach()
 	LOG(Daemon, Info) << "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
 			  << ", control area " << device_.controlArea().size()
 			  << " bytes, job timeout " << info.job_timeout_ms << " ms)";
+	if (!options_.dumpDir.empty())
+		LOG(Daemon, Info)
+			<< "dumping every job's controls and OUTPUT bytes to " << options_.dumpDir;
 	return 0;
 }
 

@@ -5,10 +5,15 @@
  * released when the kernel says so.
  */
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <linux/v4l2-controls.h>
 #include <linux/videodev2.h>
 #include <string>
+#include <unistd.h>
+#include <vector>
 
 #include "job_processor.h"
 #include "picture_writer.h"
@@ -251,6 +256,59 @@ TEST_F(JobProcessorTest, BufferFreeAndContextClose)
 		processor_.handleMessage(makeMessage(DAEDALUS_MSG_BUF_FREE, 9, 1), {}, &result));
 	EXPECT_FALSE(processor_.handleMessage(makeMessage(static_cast<daedalus_msg_type>(99), 9),
 					      {}, &result));
+}
+
+std::vector<uint8_t> readFile(const std::string &path)
+{
+	std::vector<uint8_t> bytes;
+	FILE *file = fopen(path.c_str(), "rb");
+	if (!file)
+		return bytes;
+	uint8_t chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), file)) > 0)
+		bytes.insert(bytes.end(), chunk, chunk + n);
+	fclose(file);
+	return bytes;
+}
+
+TEST_F(JobProcessorTest, DumpWritesControlsAndBitstream)
+{
+	char dir[] = "/tmp/daedalus-dump-XXXXXX";
+	ASSERT_NE(mkdtemp(dir), nullptr);
+
+	v4l2_ctrl_av1_sequence sequence = {};
+	sequence.bit_depth = 8;
+	controls_.add(V4L2_CID_STATELESS_AV1_SEQUENCE, sequence);
+	for (size_t i = 0; i < output_.size(); i++)
+		output_.data()[i] = static_cast<uint8_t>(i * 7);
+
+	/* Off by default: nothing written. */
+	testing::internal::CaptureStderr();
+	run(job(V4L2_PIX_FMT_AV1_FRAME, 3));
+	const std::string base = std::string(dir) + "/ctx3-job";
+	EXPECT_TRUE(readFile(base + "1.ctrl").empty());
+
+	/* On: the control area as fetched and the OUTPUT bytes, per context and job. */
+	processor_.setDumpDir(dir);
+	const daedalus_msg msg = job(V4L2_PIX_FMT_AV1_FRAME, 3);
+	EXPECT_EQ(run(msg), -EINVAL);
+	testing::internal::GetCapturedStderr();
+
+	const std::vector<uint8_t> ctrl = readFile(base + "2.ctrl");
+	const std::vector<uint8_t> bin = readFile(base + "2.bin");
+	EXPECT_EQ(ctrl, std::vector<uint8_t>(controls_.area().begin(), controls_.area().end()));
+	ASSERT_EQ(bin.size(), msg.job.src.planes[0].bytesused);
+	EXPECT_TRUE(std::equal(bin.begin(), bin.end(),
+			       output_.data().begin() + msg.job.src.planes[0].offset));
+
+	ControlSet parsed;
+	ASSERT_EQ(parsed.parse(ctrl, msg.job.ctrl_count), 0);
+	ASSERT_NE(parsed.get<v4l2_ctrl_av1_sequence>(V4L2_CID_STATELESS_AV1_SEQUENCE), nullptr);
+
+	for (const char *suffix : { "2.ctrl", "2.bin" })
+		unlink((base + suffix).c_str());
+	EXPECT_EQ(rmdir(dir), 0);
 }
 
 } /* namespace */
