@@ -5,8 +5,7 @@
 # it reproduces must be reproduced through V4L2. Prints the score per suite and each failure.
 . /src/tests/guest/lib.sh
 
-[[ ${DAEDALUS_FLUSTER:-0} == 1 ]] ||
-	skip "the conformance suites through V4L2 run with DAEDALUS_FLUSTER=1 (not by default yet: AV1 does not pass, see README)"
+[[ ${DAEDALUS_FLUSTER:-1} == 1 ]] || skip "DAEDALUS_FLUSTER=0: the conformance suites through V4L2 are not run"
 vectors=/vectors
 [[ -f $vectors/MANIFEST.tsv ]] || skip "no conformance vectors at $vectors (set DAEDALUS_VECTORS on the host)"
 baseline=/src/build/fluster/software
