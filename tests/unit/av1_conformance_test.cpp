@@ -23,18 +23,20 @@
 
 #include "av1_client.h"
 #include "conformance_support.h"
+#include "job_runner.h"
 
 using namespace daedalus;
+using namespace daedalus::client;
 using namespace daedalus::test;
 
 namespace {
 
-const char *layoutName(Av1Layout layout)
+const char *layoutName(ClientStyle layout)
 {
-	return layout == Av1Layout::GStreamer ? "GStreamer" : "Chromium";
+	return layout == ClientStyle::GStreamer ? "GStreamer" : "Chromium";
 }
 
-void runSuite(const char *suite, Av1Layout layout)
+void runSuite(const char *suite, ClientStyle layout)
 {
 	const std::vector<SuiteVector> vectors = readSuite("av1", suite);
 	if (vectors.empty())
@@ -105,22 +107,22 @@ void runSuite(const char *suite, Av1Layout layout)
 
 TEST(Av1Conformance, Aom8bit)
 {
-	runSuite("AV1-TEST-VECTORS", Av1Layout::GStreamer);
+	runSuite("AV1-TEST-VECTORS", ClientStyle::GStreamer);
 }
 
 TEST(Av1Conformance, Chromium8bit)
 {
-	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS", Av1Layout::GStreamer);
+	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS", ClientStyle::GStreamer);
 }
 
 TEST(Av1Conformance, Aom8bitChromiumLayout)
 {
-	runSuite("AV1-TEST-VECTORS", Av1Layout::Chromium);
+	runSuite("AV1-TEST-VECTORS", ClientStyle::Chromium);
 }
 
 TEST(Av1Conformance, Chromium8bitChromiumLayout)
 {
-	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS", Av1Layout::Chromium);
+	runSuite("CHROMIUM-8bit-AV1-TEST-VECTORS", ClientStyle::Chromium);
 }
 
 TEST(Av1Conformance, TenBitFailsCleanly)
@@ -143,7 +145,7 @@ TEST(Av1Conformance, TenBitFailsCleanly)
 	Av1ClientOptions options;
 	options.maxRequests = 2;
 	const Av1RunResult r =
-		runAv1Client(units, Av1Layout::GStreamer, DecoderConfig{ 1 }, options);
+		runAv1Client(units, ClientStyle::GStreamer, DecoderConfig{ 1 }, options);
 	const std::string log = testing::internal::GetCapturedStderr();
 	EXPECT_TRUE(r.error.empty()) << r.error;
 	EXPECT_EQ(r.requests, 2u);
@@ -183,7 +185,7 @@ TEST(Av1Jobs, ResetRestartsTheStream)
 	Av1ClientOptions options;
 	options.passes = 2;
 	const Av1RunResult r =
-		runAv1Client(units, Av1Layout::Chromium, DecoderConfig{ 2 }, options);
+		runAv1Client(units, ClientStyle::Chromium, DecoderConfig{ 2 }, options);
 	ASSERT_TRUE(r.error.empty()) << r.error;
 	ASSERT_EQ(r.passMd5s.size(), 2u);
 	EXPECT_EQ(r.passMd5s[0], v.md5);
@@ -207,7 +209,7 @@ TEST(Av1Jobs, TruncatedBufferFailsItsJobOnly)
 	};
 	testing::internal::CaptureStderr();
 	const Av1RunResult r =
-		runAv1Client(units, Av1Layout::GStreamer, DecoderConfig{ 2 }, options);
+		runAv1Client(units, ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
 	const std::string log = testing::internal::GetCapturedStderr();
 
 	ASSERT_TRUE(r.error.empty()) << r.error;

@@ -7,13 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <sstream>
-
-extern "C" {
-#include <libavutil/md5.h>
-#include <libavutil/mem.h>
-}
 
 namespace daedalus::test {
 
@@ -23,15 +17,6 @@ std::string vectorsDir()
 	if (env && *env)
 		return env;
 	return DAEDALUS_DEFAULT_VECTORS;
-}
-
-bool readFile(const std::string &path, std::vector<uint8_t> *data)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		return false;
-	data->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-	return true;
 }
 
 std::vector<SuiteVector> readSuite(const std::string &codec, const std::string &suite)
@@ -121,67 +106,6 @@ std::map<std::string, std::string> readManifestColumn(const std::string &column)
 		values.emplace(fields[suite] + "/" + fields[name], fields[wanted]);
 	}
 	return values;
-}
-
-Md5::Md5() : md5_(av_md5_alloc())
-{
-	av_md5_init(md5_);
-}
-
-Md5::~Md5()
-{
-	av_free(md5_);
-}
-
-void Md5::update(std::span<const uint8_t> data)
-{
-	av_md5_update(md5_, data.data(), data.size());
-}
-
-std::string Md5::hex()
-{
-	uint8_t sum[16];
-	av_md5_final(md5_, sum);
-
-	static const char digits[] = "0123456789abcdef";
-	std::string text;
-	for (uint8_t byte : sum) {
-		text += digits[byte >> 4];
-		text += digits[byte & 15];
-	}
-	return text;
-}
-
-std::string Md5::of(std::span<const uint8_t> data)
-{
-	Md5 md5;
-	md5.update(data);
-	return md5.hex();
-}
-
-std::vector<uint8_t> nv12ToI420(std::span<const uint8_t> nv12, uint32_t stride,
-				uint32_t imageHeight, uint32_t x, uint32_t y, uint32_t width,
-				uint32_t height)
-{
-	const uint32_t chromaWidth = (width + 1) / 2;
-	const uint32_t chromaHeight = (height + 1) / 2;
-	std::vector<uint8_t> out;
-	out.reserve(size_t{ width } * height + 2 * size_t{ chromaWidth } * chromaHeight);
-
-	for (uint32_t row = 0; row < height; row++) {
-		const uint8_t *line = nv12.data() + size_t{ y + row } * stride + x;
-		out.insert(out.end(), line, line + width);
-	}
-
-	const uint8_t *chroma = nv12.data() + size_t{ stride } * imageHeight;
-	for (unsigned int plane = 0; plane < 2; plane++) {
-		for (uint32_t row = 0; row < chromaHeight; row++) {
-			const uint8_t *line = chroma + size_t{ y / 2 + row } * stride + x;
-			for (uint32_t col = 0; col < chromaWidth; col++)
-				out.push_back(line[2 * col + plane]);
-		}
-	}
-	return out;
 }
 
 } /* namespace daedalus::test */

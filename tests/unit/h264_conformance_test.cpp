@@ -36,9 +36,11 @@ extern "C" {
 
 #include "conformance_support.h"
 #include "h264_client.h"
+#include "job_runner.h"
 #include "log.h"
 
 using namespace daedalus;
+using namespace daedalus::client;
 using namespace daedalus::test;
 
 namespace {
@@ -117,12 +119,12 @@ size_t commonCount(std::vector<std::string> a, std::vector<std::string> b)
 	return common.size();
 }
 
-const char *styleName(H264ClientStyle style)
+const char *clientName(ClientStyle style)
 {
-	return style == H264ClientStyle::GStreamer ? "GStreamer" : "FFmpeg";
+	return style == ClientStyle::GStreamer ? "GStreamer" : "FFmpeg";
 }
 
-void runSuite(const char *suite, H264ClientStyle style)
+void runSuite(const char *suite, ClientStyle style)
 {
 	const std::vector<SuiteVector> vectors = readSuite("h264", suite);
 	if (vectors.empty())
@@ -205,8 +207,8 @@ void runSuite(const char *suite, H264ClientStyle style)
 	printf("%s (%s client): %u of %u vectors match the expected md5, %u expected failures "
 	       "(FFmpeg differs too), %u unexpected passes, %u files missing; %u requests in "
 	       "%.1f s\n",
-	       suite, styleName(style), matched, tried, expectedFailures, unexpectedPasses, missing,
-	       requests, seconds);
+	       suite, clientName(style), matched, tried, expectedFailures, unexpectedPasses,
+	       missing, requests, seconds);
 
 	if (tried == 0)
 		GTEST_SKIP() << "no " << suite << " vector to run"
@@ -217,22 +219,22 @@ void runSuite(const char *suite, H264ClientStyle style)
 
 TEST(H264Conformance, JvtAvcV1)
 {
-	runSuite("JVT-AVC_V1", H264ClientStyle::GStreamer);
+	runSuite("JVT-AVC_V1", ClientStyle::GStreamer);
 }
 
 TEST(H264Conformance, JvtFrExt)
 {
-	runSuite("JVT-FR-EXT", H264ClientStyle::GStreamer);
+	runSuite("JVT-FR-EXT", ClientStyle::GStreamer);
 }
 
 TEST(H264Conformance, JvtAvcV1FfmpegClient)
 {
-	runSuite("JVT-AVC_V1", H264ClientStyle::Ffmpeg);
+	runSuite("JVT-AVC_V1", ClientStyle::Ffmpeg);
 }
 
 TEST(H264Conformance, JvtFrExtFfmpegClient)
 {
-	runSuite("JVT-FR-EXT", H264ClientStyle::Ffmpeg);
+	runSuite("JVT-FR-EXT", ClientStyle::Ffmpeg);
 }
 
 } /* namespace */
@@ -271,7 +273,7 @@ TEST(H264Jobs, ResetRestartsTheStream)
 	H264ClientOptions options;
 	options.passes = 2;
 	const H264RunResult r =
-		runH264Client(stream, H264ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
+		runH264Client(stream, ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
 	ASSERT_TRUE(r.error.empty()) << r.error;
 	ASSERT_EQ(r.passMd5s.size(), 2u);
 	EXPECT_EQ(r.passMd5s[0], v.md5);
@@ -299,8 +301,8 @@ TEST(H264Jobs, ParameterSetsOnlyWhenTheyChange)
 		}
 	}
 
-	for (H264ClientStyle style : { H264ClientStyle::GStreamer, H264ClientStyle::Ffmpeg }) {
-		SCOPED_TRACE(styleName(style));
+	for (ClientStyle style : { ClientStyle::GStreamer, ClientStyle::Ffmpeg }) {
+		SCOPED_TRACE(clientName(style));
 		const LogLevel level = logLevel();
 		setLogLevel(LogLevel::Debug);
 		testing::internal::CaptureStderr();
@@ -314,7 +316,7 @@ TEST(H264Jobs, ParameterSetsOnlyWhenTheyChange)
 		EXPECT_GE(sent, 1u);
 		EXPECT_LE(sent, parameterSets) << "of " << r.requests << " requests";
 		printf("%s client: parameter sets in %zu of %u packets (%zu in the stream)\n",
-		       styleName(style), sent, r.requests, parameterSets);
+		       clientName(style), sent, r.requests, parameterSets);
 	}
 }
 
@@ -337,7 +339,7 @@ TEST(H264Jobs, BrokenSliceFailsItsJob)
 	};
 	testing::internal::CaptureStderr();
 	const H264RunResult r =
-		runH264Client(stream, H264ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
+		runH264Client(stream, ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
 	const std::string log = testing::internal::GetCapturedStderr();
 
 	ASSERT_TRUE(r.error.empty()) << r.error;
@@ -374,7 +376,7 @@ TEST(H264Jobs, LostFieldFailsNotRepeats)
 	};
 	testing::internal::CaptureStderr();
 	const H264RunResult r =
-		runH264Client(stream, H264ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
+		runH264Client(stream, ClientStyle::GStreamer, DecoderConfig{ 2 }, options);
 	const std::string log = testing::internal::GetCapturedStderr();
 
 	ASSERT_TRUE(r.error.empty()) << r.error;

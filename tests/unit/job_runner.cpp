@@ -7,6 +7,10 @@
 
 #include <cstring>
 
+#include <linux/v4l2-controls.h>
+#include <linux/videodev2.h>
+
+#include "frame_utils.h"
 #include "picture_writer.h"
 
 namespace daedalus::test {
@@ -104,6 +108,97 @@ void JobRunner::reset()
 std::span<const uint8_t> JobRunner::capture(unsigned int index) const
 {
 	return capture_[index].memory->data();
+}
+
+int JobRunnerDevice::configure(const client::StreamFormat &format)
+{
+	if (runner_ && runner_->captureCount()) {
+		/* STREAMOFF: the module resets the daemon's context. */
+		runner_->reset();
+	}
+	if (!runner_) {
+		runner_ = std::make_unique<JobRunner>(format.codec, config_);
+		/* The kernel's defaults of the H.264 controls the daemon gets. */
+		if (format.codec == V4L2_PIX_FMT_H264_SLICE) {
+			auto zero = [this](uint32_t id, size_t size) {
+				controls_[id] = { std::vector<uint8_t>(size), 1 };
+			};
+			zero(V4L2_CID_STATELESS_H264_SPS, sizeof(v4l2_ctrl_h264_sps));
+			zero(V4L2_CID_STATELESS_H264_PPS, sizeof(v4l2_ctrl_h264_pps));
+			zero(V4L2_CID_STATELESS_H264_SCALING_MATRIX,
+			     sizeof(v4l2_ctrl_h264_scaling_matrix));
+			zero(V4L2_CID_STATELESS_H264_DECODE_PARAMS,
+			     sizeof(v4l2_ctrl_h264_decode_params));
+			zero(V4L2_CID_STATELESS_H264_SLICE_PARAMS,
+			     sizeof(v4l2_ctrl_h264_slice_params));
+			zero(V4L2_CID_STATELESS_H264_PRED_WEIGHTS,
+			     sizeof(v4l2_ctrl_h264_pred_weights));
+		}
+	}
+
+	const uint32_t width = client::alignUp(format.width, 16);
+	const uint32_t height = client::alignUp(format.height, 16);
+	const uint32_t stride = client::alignUp(width, 64);
+	if (!runner_->setOutputBuffers(format.outputCount, format.outputSize)) {
+		failure_ = "cannot allocate OUTPUT buffers";
+		return -ENOMEM;
+	}
+	if (!runner_->setCaptureBuffers(format.captureCount, width, height, stride)) {
+		failure_ = "cannot allocate CAPTURE buffers";
+		return -ENOMEM;
+	}
+	captureFormat_ = { width, height, stride };
+	return 0;
+}
+
+unsigned int JobRunnerDevice::captureCount() const
+{
+	return runner_ ? runner_->captureCount() : 0;
+}
+
+int JobRunnerDevice::decode(const client::DecodeRequest &request)
+{
+	if (!runner_)
+		return -ENODEV;
+
+	for (const client::Control &control : request.controls) {
+		if (!control.payload.empty())
+			controls_[control.id] = { control.payload, control.elems };
+	}
+	ControlAreaBuilder area;
+	for (const auto &[id, value] : controls_)
+		area.add(id, value.payload.data(), value.payload.size(), value.elems);
+
+	return runner_->run(request.data, area, request.capture, request.timestamp,
+			    request.holdCapture ? DAEDALUS_JOB_FL_HOLD_CAPTURE : 0);
+}
+
+std::span<const uint8_t> JobRunnerDevice::capture(unsigned int index) const
+{
+	return runner_->capture(index);
+}
+
+int JobRunnerDevice::reset()
+{
+	if (runner_)
+		runner_->reset();
+	return 0;
+}
+
+client::H264RunResult runH264Client(const std::vector<uint8_t> &stream, client::ClientStyle style,
+				    const DecoderConfig &config,
+				    const client::H264ClientOptions &options)
+{
+	JobRunnerDevice device(config);
+	return client::runH264Client(stream, style, device, options);
+}
+
+client::Av1RunResult runAv1Client(const std::vector<std::vector<uint8_t>> &units,
+				  client::ClientStyle style, const DecoderConfig &config,
+				  const client::Av1ClientOptions &options)
+{
+	JobRunnerDevice device(config);
+	return client::runAv1Client(units, style, device, options);
 }
 
 } /* namespace daedalus::test */

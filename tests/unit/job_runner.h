@@ -9,12 +9,17 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "av1_client.h"
 #include "control_set.h"
+#include "decode_device.h"
 #include "decoder.h"
+#include "h264_client.h"
 #include "job_processor.h"
 #include "test_buffers.h"
 
@@ -77,5 +82,49 @@ private:
 	uint64_t nextId_ = 1;
 	uint64_t seqno_ = 0;
 };
+
+/*
+ * The job path as the client library's DecodeDevice, standing in for the
+ * module in front of the daemon: the CAPTURE layout the module gives (coded
+ * size rounded up to 16, lines of 64-byte multiples), a reset on every
+ * (re)configuration as STREAMOFF sends one, and the last value of every
+ * control kept as the kernel keeps them, all of them sent with each job.
+ * Integer controls (DECODE_MODE, START_CODE) stay with the module.
+ */
+class JobRunnerDevice : public client::DecodeDevice
+{
+public:
+	explicit JobRunnerDevice(const DecoderConfig &config) : config_(config) {}
+
+	int configure(const client::StreamFormat &format) override;
+	const client::CaptureFormat &captureFormat() const override { return captureFormat_; }
+	unsigned int captureCount() const override;
+	int decode(const client::DecodeRequest &request) override;
+	std::span<const uint8_t> capture(unsigned int index) const override;
+	int reset() override;
+	const std::string &failure() const override { return failure_; }
+
+	JobRunner *runner() { return runner_.get(); }
+
+private:
+	struct Value {
+		std::vector<uint8_t> payload;
+		uint32_t elems;
+	};
+
+	DecoderConfig config_;
+	std::unique_ptr<JobRunner> runner_;
+	client::CaptureFormat captureFormat_;
+	std::map<uint32_t, Value> controls_;
+	std::string failure_;
+};
+
+/* The client library's clients on the job path in-process. */
+client::H264RunResult runH264Client(const std::vector<uint8_t> &stream, client::ClientStyle style,
+				    const DecoderConfig &config,
+				    const client::H264ClientOptions &options = {});
+client::Av1RunResult runAv1Client(const std::vector<std::vector<uint8_t>> &units,
+				  client::ClientStyle style, const DecoderConfig &config,
+				  const client::Av1ClientOptions &options = {});
 
 } /* namespace daedalus::test */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A stateless AV1 client in-process.
+ * A stateless AV1 client.
  */
 
 #include "av1_client.h"
@@ -15,53 +15,36 @@
 #include <linux/v4l2-controls.h>
 #include <linux/videodev2.h>
 
-#include "conformance_support.h"
-#include "gst_controls.h"
-#include "job_runner.h"
+#include "av1_controls.h"
+#include "frame_utils.h"
 
 #ifndef V4L2_PIX_FMT_AV1_FRAME
 #define V4L2_PIX_FMT_AV1_FRAME v4l2_fourcc('A', 'V', '1', 'F')
 #endif
 
-namespace daedalus::test {
-
-using av1::test::fillFilmGrain;
-using av1::test::fillFrame;
-using av1::test::fillSequence;
-
-bool readIvf(const std::vector<uint8_t> &file, std::vector<std::vector<uint8_t>> *units)
-{
-	if (file.size() < 32 || memcmp(file.data(), "DKIF", 4) != 0)
-		return false;
-
-	const size_t headerSize = file[6] | (file[7] << 8);
-	size_t pos = headerSize;
-	while (pos + 12 <= file.size()) {
-		const size_t size = file[pos] | (file[pos + 1] << 8) | (file[pos + 2] << 16) |
-				    (size_t(file[pos + 3]) << 24);
-		pos += 12;
-		if (size > file.size() - pos)
-			return false;
-		units->emplace_back(file.begin() + pos, file.begin() + pos + size);
-		pos += size;
-	}
-	return true;
-}
+namespace daedalus::client {
 
 namespace {
 
 /* Eight reference slots, the picture being decoded and one to spare. */
 constexpr unsigned int kCaptureBuffers = 10;
-constexpr unsigned int kOutputBuffers = 3;
+constexpr size_t kMinOutputSize = 256 * 1024;
 constexpr unsigned int kNoCapture = ~0u;
 
-using Frame = std::shared_ptr<const std::vector<uint8_t>>;
+/* A decoded picture as yuv420p, kept while a reference slot holds it. */
+struct Picture420 {
+	std::vector<uint8_t> i420;
+	uint32_t width;
+	uint32_t height;
+};
+
+using Frame = std::shared_ptr<const Picture420>;
 
 class Av1Client
 {
 public:
-	Av1Client(Av1Layout layout, const DecoderConfig &config, const Av1ClientOptions &options)
-		: layout_(layout), runner_(V4L2_PIX_FMT_AV1_FRAME, config), options_(options)
+	Av1Client(ClientStyle style, DecodeDevice &device, const Av1ClientOptions &options)
+		: style_(style), device_(device), options_(options), output_(options_, &result_)
 	{
 		restart();
 	}
@@ -77,14 +60,13 @@ public:
 private:
 	bool fail(const std::string &why)
 	{
-		result_.error = "temporal unit " + std::to_string(unitIndex_) + ": " + why;
+		if (result_.error.empty())
+			result_.error = "temporal unit " + std::to_string(unitIndex_) + ": " + why;
 		return false;
 	}
-	bool done() const
-	{
-		return options_.maxRequests && result_.requests >= options_.maxRequests;
-	}
+	bool done() const { return output_.stopped(); }
 	void restart();
+	bool configure(const GstAV1SequenceHeaderOBU &sequence);
 
 	bool processObu(GstAV1OBU &obu);
 	bool frameHeader(const GstAV1FrameHeaderOBU &header, const GstAV1OBU &obu);
@@ -94,20 +76,17 @@ private:
 	void output(const Frame &frame, unsigned int spatialId);
 	unsigned int allocateCapture();
 
-	template<typename T> void set(uint32_t id, const T *values, uint32_t count = 1)
-	{
-		const auto *bytes = reinterpret_cast<const uint8_t *>(values);
-		auto &control = controls_[id];
-		control.first.assign(bytes, bytes + sizeof(T) * count);
-		control.second = count;
-	}
-
-	Av1Layout layout_;
-	JobRunner runner_;
+	ClientStyle style_;
+	DecodeDevice &device_;
 	Av1ClientOptions options_;
 	GstAV1Parser *parser_ = nullptr;
 	Av1RunResult result_;
-	std::unique_ptr<Md5> md5_;
+	PictureOutput output_;
+	/* The largest OUTPUT payload of the stream. */
+	size_t largestUnit_ = 0;
+	/* The frame size the device is configured for. */
+	uint32_t maxWidth_ = 0;
+	uint32_t maxHeight_ = 0;
 
 	const std::vector<uint8_t> *unit_ = nullptr;
 	unsigned int unitIndex_ = 0;
@@ -130,27 +109,22 @@ private:
 	std::array<uint64_t, GST_AV1_NUM_REF_FRAMES> slotTimestamps_;
 	std::array<unsigned int, GST_AV1_NUM_REF_FRAMES> slotCaptures_;
 	unsigned int nextCapture_ = 0;
-
-	/* The last value of every control (payload, elements), as the kernel keeps them. */
-	std::map<uint32_t, std::pair<std::vector<uint8_t>, uint32_t>> controls_;
 };
 
 Av1RunResult Av1Client::run(const std::vector<std::vector<uint8_t>> &units)
 {
-	size_t largest = 0;
 	for (const std::vector<uint8_t> &unit : units)
-		largest = std::max(largest, unit.size());
-	if (!runner_.setOutputBuffers(kOutputBuffers, std::max<size_t>(256 * 1024, largest))) {
-		result_.error = "cannot allocate OUTPUT buffers";
-		return result_;
-	}
+		largestUnit_ = std::max(largestUnit_, unit.size());
 
 	for (unsigned int pass = 0; pass < std::max(options_.passes, 1u); pass++) {
 		if (pass) {
-			runner_.reset();
+			if (device_.reset() < 0) {
+				fail("cannot reset the decoder: " + device_.failure());
+				return result_;
+			}
 			restart();
 		}
-		md5_ = std::make_unique<Md5>();
+		output_.startPass(pass);
 		unitIndex_ = 0;
 
 		for (const std::vector<uint8_t> &unit : units) {
@@ -178,10 +152,10 @@ Av1RunResult Av1Client::run(const std::vector<std::vector<uint8_t>> &units)
 				break;
 			unitIndex_++;
 		}
-		result_.passMd5s.push_back(md5_->hex());
+		output_.finishPass();
+		if (done())
+			break;
 	}
-
-	result_.md5 = result_.passMd5s[0];
 	return result_;
 }
 
@@ -196,7 +170,7 @@ void Av1Client::restart()
 	for (unsigned int i = 0; i < GST_AV1_NUM_REF_FRAMES; i++) {
 		slots_[i].reset();
 		/* Garbage, as Chromium sends for slots it has not filled. */
-		slotTimestamps_[i] = layout_ == Av1Layout::Chromium ? 0xffffffffull - i : 0;
+		slotTimestamps_[i] = style_ == ClientStyle::Chromium ? 0xffffffffull - i : 0;
 		slotCaptures_[i] = kNoCapture;
 	}
 }
@@ -214,14 +188,9 @@ bool Av1Client::processObu(GstAV1OBU &obu)
 		operatingPointIdc_ = sh.operating_points[0].idc;
 
 		/* CAPTURE buffers for the largest frame of the sequence. */
-		const uint32_t width = alignUp(sh.max_frame_width_minus_1 + 1, 16);
-		const uint32_t height = alignUp(sh.max_frame_height_minus_1 + 1, 16);
-		if (width != runner_.captureWidth() || height != runner_.captureHeight()) {
-			if (!runner_.setCaptureBuffers(kCaptureBuffers, width, height,
-						       alignUp(width, 64)))
-				return fail("cannot allocate CAPTURE buffers");
-			slotCaptures_.fill(kNoCapture);
-		}
+		if (sh.max_frame_width_minus_1 + 1u != maxWidth_ ||
+		    sh.max_frame_height_minus_1 + 1u != maxHeight_)
+			return configure(sh);
 		return true;
 	}
 	case GST_AV1_OBU_TEMPORAL_DELIMITER:
@@ -252,6 +221,32 @@ bool Av1Client::processObu(GstAV1OBU &obu)
 	}
 }
 
+bool Av1Client::configure(const GstAV1SequenceHeaderOBU &sequence)
+{
+	StreamFormat format;
+	format.codec = V4L2_PIX_FMT_AV1_FRAME;
+	format.width = sequence.max_frame_width_minus_1 + 1;
+	format.height = sequence.max_frame_height_minus_1 + 1;
+	format.outputSize = std::max(
+		{ kMinOutputSize, largestUnit_, size_t{ format.width } * format.height * 3 / 2 });
+	format.captureCount = kCaptureBuffers;
+	if (device_.configure(format) < 0)
+		return fail("cannot configure the decoder for " + std::to_string(format.width) +
+			    "x" + std::to_string(format.height) + ": " + device_.failure());
+
+	const CaptureFormat &capture = device_.captureFormat();
+	if (capture.width < format.width || capture.height < format.height)
+		return fail("the decoder's CAPTURE format (" + std::to_string(capture.width) + "x" +
+			    std::to_string(capture.height) + ") is smaller than the stream");
+
+	maxWidth_ = format.width;
+	maxHeight_ = format.height;
+	/* A new stream: the slots' pictures are gone from the decoder. */
+	slotCaptures_.fill(kNoCapture);
+	nextCapture_ = 0;
+	return true;
+}
+
 bool Av1Client::highestLayer(unsigned int spatialId) const
 {
 	if (!operatingPointIdc_)
@@ -268,8 +263,7 @@ void Av1Client::output(const Frame &frame, unsigned int spatialId)
 {
 	if (!highestLayer(spatialId))
 		return;
-	md5_->update(*frame);
-	result_.shown++;
+	output_.show(frame->i420, frame->width, frame->height);
 }
 
 bool Av1Client::frameHeader(const GstAV1FrameHeaderOBU &header, const GstAV1OBU &obu)
@@ -298,8 +292,6 @@ bool Av1Client::frameHeader(const GstAV1FrameHeaderOBU &header, const GstAV1OBU 
 	spatialId_ = obu.header.obu_spatial_id;
 	frame_ = fillFrame(header);
 	filmGrain_ = fillFilmGrain(header.film_grain_params);
-	for (unsigned int i = 0; i < GST_AV1_NUM_REF_FRAMES; i++)
-		frame_.reference_frame_ts[i] = slotTimestamps_[i];
 	payloads_.clear();
 	entries_.clear();
 	unitEntries_.clear();
@@ -330,52 +322,74 @@ bool Av1Client::tileGroup(const GstAV1TileGroupOBU &group, const GstAV1OBU &obu)
 
 unsigned int Av1Client::allocateCapture()
 {
-	for (unsigned int i = 0; i < kCaptureBuffers; i++) {
-		const unsigned int index = (nextCapture_ + i) % kCaptureBuffers;
+	const unsigned int count = device_.captureCount();
+	for (unsigned int i = 0; i < count; i++) {
+		const unsigned int index = (nextCapture_ + i) % count;
 		if (std::find(slotCaptures_.begin(), slotCaptures_.end(), index) !=
 		    slotCaptures_.end())
 			continue;
-		nextCapture_ = (index + 1) % kCaptureBuffers;
+		nextCapture_ = (index + 1) % count;
 		return index;
 	}
-	return nextCapture_++ % kCaptureBuffers;
+	return nextCapture_++ % count;
 }
 
 bool Av1Client::submit()
 {
 	inFrame_ = false;
 
-	const unsigned int capture = allocateCapture();
-	const uint64_t timestamp = layout_ == Av1Layout::GStreamer
-					   ? uint64_t{ result_.requests } * 1000
-					   : uint64_t{ capture } * 1000;
-	const bool chromium = layout_ == Av1Layout::Chromium;
-	const auto &entries = chromium ? unitEntries_ : entries_;
+	if (!maxWidth_)
+		return fail("no decoder configured");
 
-	set(V4L2_CID_STATELESS_AV1_SEQUENCE, &sequence_);
-	set(V4L2_CID_STATELESS_AV1_FRAME, &frame_);
-	set(V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY, entries.data(), entries.size());
-	set(V4L2_CID_STATELESS_AV1_FILM_GRAIN, &filmGrain_);
-	ControlAreaBuilder area;
-	for (const auto &[id, control] : controls_)
-		area.add(id, control.first.data(), control.first.size(), control.second);
+	const unsigned int capture = allocateCapture();
+	uint64_t timestamp;
+	switch (style_) {
+	case ClientStyle::GStreamer:
+		timestamp = uint64_t{ result_.requests } * 1000;
+		break;
+	case ClientStyle::Ffmpeg:
+		timestamp = (uint64_t{ capture } + 1) * 1000;
+		break;
+	case ClientStyle::Chromium:
+	default:
+		timestamp = uint64_t{ capture } * 1000;
+		break;
+	}
+	const bool chromium = style_ == ClientStyle::Chromium;
+	const std::vector<v4l2_ctrl_av1_tile_group_entry> &entries = chromium ? unitEntries_
+									      : entries_;
+
+	for (unsigned int i = 0; i < GST_AV1_NUM_REF_FRAMES; i++)
+		frame_.reference_frame_ts[i] = slotTimestamps_[i];
+
+	const Control controls[] = {
+		Control::of(V4L2_CID_STATELESS_AV1_SEQUENCE, sequence_),
+		Control::of(V4L2_CID_STATELESS_AV1_FRAME, frame_),
+		Control::array(V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+			       std::span<const v4l2_ctrl_av1_tile_group_entry>(entries)),
+		Control::of(V4L2_CID_STATELESS_AV1_FILM_GRAIN, filmGrain_),
+	};
 
 	std::vector<uint8_t> data = chromium ? *unit_ : payloads_;
 	if (options_.tamper)
 		options_.tamper(result_.requests, &data);
 
-	const int status = runner_.run(data, area, capture, timestamp);
-	result_.statuses.push_back(status);
-	result_.requests++;
-	if (status != 0 && !result_.failedJobs++) {
-		result_.firstFailure = status;
-		result_.firstFailedRequest = result_.requests;
-	}
+	const int status = device_.decode({ data, controls, capture, timestamp });
+	output_.requestDone(status);
+	if (!device_.failure().empty())
+		return fail("request " + std::to_string(result_.requests) + ": " +
+			    device_.failure());
 
 	/* The picture, at the frame size (after superres). */
-	const Frame picture = std::make_shared<const std::vector<uint8_t>>(nv12ToI420(
-		runner_.capture(capture), runner_.captureStride(), runner_.captureHeight(), 0, 0,
-		frame_.upscaled_width, frame_.frame_height_minus_1 + 1));
+	const uint32_t width = frame_.upscaled_width;
+	const uint32_t height = frame_.frame_height_minus_1 + 1;
+	const CaptureFormat &format = device_.captureFormat();
+	const Frame picture = std::make_shared<const Picture420>(
+		Picture420{ nv12ToI420(device_.capture(capture), format.stride, format.height, 0, 0,
+				       width, height),
+			    width, height });
+	if (picture->i420.empty())
+		return fail("the frame does not fit the CAPTURE buffer");
 
 	for (unsigned int i = 0; i < GST_AV1_NUM_REF_FRAMES; i++) {
 		if (header_.refresh_frame_flags & (1 << i)) {
@@ -393,11 +407,11 @@ bool Av1Client::submit()
 
 } /* namespace */
 
-Av1RunResult runAv1Client(const std::vector<std::vector<uint8_t>> &units, Av1Layout layout,
-			  const DecoderConfig &config, const Av1ClientOptions &options)
+Av1RunResult runAv1Client(const std::vector<std::vector<uint8_t>> &units, ClientStyle style,
+			  DecodeDevice &device, const Av1ClientOptions &options)
 {
-	Av1Client client(layout, config, options);
+	Av1Client client(style, device, options);
 	return client.run(units);
 }
 
-} /* namespace daedalus::test */
+} /* namespace daedalus::client */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A stateless H.264 client in-process.
+ * A stateless H.264 client.
  */
 
 #include "h264_client.h"
@@ -14,22 +14,17 @@
 #include <linux/v4l2-controls.h>
 #include <linux/videodev2.h>
 
-#include "conformance_support.h"
-#include "gst_h264_support.h"
-#include "job_runner.h"
+#include "frame_utils.h"
+#include "h264_controls.h"
 
-namespace daedalus::test {
+namespace daedalus::client {
 
 namespace {
 
-using h264::test::Controls;
-using h264::test::fillControls;
-using h264::test::GstParser;
-using h264::test::splitNalUnits;
-
-/* More than a DPB (16) plus the picture being decoded and a held field. */
-constexpr unsigned int kCaptureBuffers = 20;
-constexpr unsigned int kOutputBuffers = 3;
+/* Beyond the references: the picture being decoded, a held field, two spare. */
+constexpr unsigned int kExtraCaptureBuffers = 4;
+/* OUTPUT buffers as GStreamer sizes them: max(256 KiB, the 4:2:0 picture size). */
+constexpr size_t kMinOutputSize = 256 * 1024;
 /* At most 16 frames precede a frame in decoding order and follow it in output order. */
 constexpr size_t kMaxReorder = 16;
 constexpr unsigned int kNoCapture = ~0u;
@@ -72,9 +67,9 @@ struct Picture {
 	std::vector<uint8_t> data;
 	GstH264SliceHdr header;
 	GstH264SPS sps;
-	/* The controls as GStreamer and as FFmpeg fill them. */
-	Controls gstreamer;
-	Controls ffmpeg;
+	/* The controls as GStreamer fills them, and the effective ones (FFmpeg, Chromium). */
+	H264Controls gstreamer;
+	H264Controls effective;
 	uint8_t nalRefIdc;
 	bool idr;
 	SliceKey key;
@@ -130,9 +125,9 @@ bool hasMmco5(const GstH264SliceHdr &header)
 }
 
 /* The controls FFmpeg's v4l2-request hwaccel sends: always a matrix. */
-Controls fillFfmpegControls(const GstH264PPS &pps)
+H264Controls fillEffectiveControls(const GstH264PPS &pps)
 {
-	Controls c = fillControls(pps);
+	H264Controls c = fillControls(pps);
 	if (!c.hasMatrix) {
 		/* The effective lists, flat when the stream has none. */
 		for (unsigned int i = 0; i < 6; i++)
@@ -151,16 +146,9 @@ Controls fillFfmpegControls(const GstH264PPS &pps)
 class H264Client
 {
 public:
-	H264Client(H264ClientStyle style, const DecoderConfig &config,
-		   const H264ClientOptions &options)
-		: style_(style), options_(options), runner_(V4L2_PIX_FMT_H264_SLICE, config)
+	H264Client(ClientStyle style, DecodeDevice &device, const H264ClientOptions &options)
+		: style_(style), options_(options), device_(device), output_(options_, &result_)
 	{
-		set(V4L2_CID_STATELESS_H264_SPS, v4l2_ctrl_h264_sps{});
-		set(V4L2_CID_STATELESS_H264_PPS, v4l2_ctrl_h264_pps{});
-		set(V4L2_CID_STATELESS_H264_SCALING_MATRIX, v4l2_ctrl_h264_scaling_matrix{});
-		set(V4L2_CID_STATELESS_H264_DECODE_PARAMS, v4l2_ctrl_h264_decode_params{});
-		set(V4L2_CID_STATELESS_H264_SLICE_PARAMS, v4l2_ctrl_h264_slice_params{});
-		set(V4L2_CID_STATELESS_H264_PRED_WEIGHTS, v4l2_ctrl_h264_pred_weights{});
 	}
 
 	H264RunResult run(const std::vector<uint8_t> &stream);
@@ -168,6 +156,16 @@ public:
 private:
 	bool runPass(const std::vector<uint8_t> &stream);
 	void restart();
+
+	bool fail(const std::string &why)
+	{
+		if (result_.error.empty())
+			result_.error = why;
+		return false;
+	}
+	bool configure(const GstH264SPS &sps);
+	std::vector<Control> requestControls(const Picture &picture,
+					     const v4l2_ctrl_h264_decode_params &params);
 
 	void startPicture(const GstH264NalUnit &nalu, const GstH264SliceHdr &slice,
 			  const SliceKey &key);
@@ -187,24 +185,23 @@ private:
 	void outputFrame(unsigned int capture, int32_t poc, const GstH264SPS &sps);
 	void bump(size_t keep);
 
-	template<typename T> void set(uint32_t id, const T &value)
-	{
-		const auto *bytes = reinterpret_cast<const uint8_t *>(&value);
-		controls_[id].assign(bytes, bytes + sizeof(T));
-	}
-
-	H264ClientStyle style_;
+	ClientStyle style_;
 	H264ClientOptions options_;
-	JobRunner runner_;
-	GstParser parser_;
+	DecodeDevice &device_;
+	H264NalParser parser_;
 	H264RunResult result_;
+	PictureOutput output_;
 
 	/* A pointer, not an optional: GCC 14 warns about the latter. */
 	std::unique_ptr<Picture> current_;
 	std::optional<PendingField> pending_;
 
-	/* The last value of every control, as the kernel keeps them. */
-	std::map<uint32_t, std::vector<uint8_t>> controls_;
+	/* The coded size the device is configured for. */
+	uint32_t codedWidth_ = 0;
+	uint32_t codedHeight_ = 0;
+	/* GStreamer: the SPS the device has. */
+	v4l2_ctrl_h264_sps lastSps_{};
+	bool spsSent_ = false;
 
 	/* Picture order count state (clause 8.2.1). */
 	int32_t prevPocMsb_ = 0;
@@ -224,36 +221,36 @@ private:
 	unsigned int nextCapture_ = 0;
 	uint64_t frameNumber_ = 0;
 
-	/* Frames waiting for display: picture order count and yuv420p bytes. */
-	std::vector<std::pair<int32_t, std::vector<uint8_t>>> display_;
-	std::unique_ptr<Md5> md5_;
+	/* Frames waiting for display. */
+	struct DisplayFrame {
+		int32_t poc;
+		uint32_t width;
+		uint32_t height;
+		std::vector<uint8_t> i420;
+	};
+	std::vector<DisplayFrame> display_;
 };
 
 H264RunResult H264Client::run(const std::vector<uint8_t> &stream)
 {
-	if (!runner_.setOutputBuffers(kOutputBuffers,
-				      std::max<size_t>(256 * 1024, stream.size()))) {
-		result_.error = "cannot allocate OUTPUT buffers";
-		return result_;
-	}
-
 	for (unsigned int pass = 0; pass < std::max(options_.passes, 1u); pass++) {
 		if (pass)
 			restart();
-		md5_ = std::make_unique<Md5>();
+		output_.startPass(pass);
 		if (!runPass(stream))
 			break;
-		result_.passMd5s.push_back(md5_->hex());
+		output_.finishPass();
+		if (output_.stopped())
+			break;
 	}
-	if (!result_.passMd5s.empty())
-		result_.md5 = result_.passMd5s[0];
 	return result_;
 }
 
 void H264Client::restart()
 {
-	/* As after OUTPUT STREAMOFF: the daemon and the client start again. */
-	runner_.reset();
+	/* As after OUTPUT STREAMOFF: the decoder and the client start again. */
+	if (device_.reset() < 0)
+		fail("cannot reset the decoder: " + device_.failure());
 	pending_.reset();
 	refs_.clear();
 	maxLongTermFrameIdx_ = -1;
@@ -269,6 +266,9 @@ void H264Client::restart()
 bool H264Client::runPass(const std::vector<uint8_t> &stream)
 {
 	for (GstH264NalUnit &nalu : splitNalUnits(parser_.get(), stream)) {
+		if (!result_.error.empty() || output_.stopped())
+			break;
+
 		switch (nalu.type) {
 		case GST_H264_NAL_SPS: {
 			finishPicture();
@@ -294,10 +294,8 @@ bool H264Client::runPass(const std::vector<uint8_t> &stream)
 		case GST_H264_NAL_SLICE_IDR: {
 			GstH264SliceHdr slice;
 			if (gst_h264_parser_parse_slice_hdr(parser_.get(), &nalu, &slice, TRUE,
-							    TRUE) != GST_H264_PARSER_OK) {
-				result_.error = "GStreamer cannot parse a slice header";
-				return false;
-			}
+							    TRUE) != GST_H264_PARSER_OK)
+				return fail("GStreamer cannot parse a slice header");
 			/* Neither GStreamer nor libavcodec decodes redundant pictures. */
 			if (slice.redundant_pic_cnt > 0) {
 				result_.skippedRedundantSlices++;
@@ -347,7 +345,8 @@ bool H264Client::runPass(const std::vector<uint8_t> &stream)
 		}
 	}
 
-	finishPicture();
+	if (!output_.stopped())
+		finishPicture();
 	finishPendingField();
 	bump(0);
 	return result_.error.empty();
@@ -362,7 +361,7 @@ void H264Client::startPicture(const GstH264NalUnit &nalu, const GstH264SliceHdr 
 	picture.header.pps = nullptr;
 	picture.sps = *slice.pps->sequence;
 	picture.gstreamer = fillControls(*slice.pps);
-	picture.ffmpeg = fillFfmpegControls(*slice.pps);
+	picture.effective = fillEffectiveControls(*slice.pps);
 	picture.nalRefIdc = nalu.ref_idc;
 	picture.idr = nalu.idr_pic_flag;
 	picture.key = key;
@@ -695,7 +694,7 @@ void H264Client::markReferences(const Picture &picture, const Poc &poc, unsigned
 
 unsigned int H264Client::allocateCapture()
 {
-	const unsigned int count = runner_.captureCount();
+	const unsigned int count = device_.captureCount();
 	for (unsigned int i = 0; i < count; i++) {
 		const unsigned int index = (nextCapture_ + i) % count;
 		const bool referenced =
@@ -709,6 +708,65 @@ unsigned int H264Client::allocateCapture()
 	return nextCapture_++ % count;
 }
 
+bool H264Client::configure(const GstH264SPS &sps)
+{
+	StreamFormat format;
+	format.codec = V4L2_PIX_FMT_H264_SLICE;
+	format.width = sps.width;
+	format.height = sps.height;
+	format.outputSize =
+		std::max(kMinOutputSize, size_t{ format.width } * format.height * 3 / 2);
+	format.captureCount = std::max(sps.num_ref_frames, 1u) + kExtraCaptureBuffers;
+	if (device_.configure(format) < 0)
+		return fail("cannot configure the decoder for " + std::to_string(format.width) +
+			    "x" + std::to_string(format.height) + ": " + device_.failure());
+
+	const CaptureFormat &capture = device_.captureFormat();
+	if (capture.width < format.width || capture.height < format.height)
+		return fail("the decoder's CAPTURE format (" + std::to_string(capture.width) + "x" +
+			    std::to_string(capture.height) + ") is smaller than the stream");
+
+	codedWidth_ = format.width;
+	codedHeight_ = format.height;
+	/* GStreamer sends the SPS again with a new sequence. */
+	spsSent_ = false;
+	return true;
+}
+
+std::vector<Control> H264Client::requestControls(const Picture &picture,
+						 const v4l2_ctrl_h264_decode_params &params)
+{
+	std::vector<Control> controls;
+
+	if (style_ == ClientStyle::GStreamer) {
+		const H264Controls &c = picture.gstreamer;
+		if (!spsSent_ || memcmp(&lastSps_, &c.sps, sizeof(c.sps))) {
+			controls.push_back(Control::of(V4L2_CID_STATELESS_H264_SPS, c.sps));
+			lastSps_ = c.sps;
+			spsSent_ = true;
+		}
+		controls.push_back(Control::of(V4L2_CID_STATELESS_H264_PPS, c.pps));
+		if (c.hasMatrix)
+			controls.push_back(
+				Control::of(V4L2_CID_STATELESS_H264_SCALING_MATRIX, c.matrix));
+	} else {
+		const H264Controls &c = picture.effective;
+		controls.push_back(Control::of(V4L2_CID_STATELESS_H264_SPS, c.sps));
+		controls.push_back(Control::of(V4L2_CID_STATELESS_H264_PPS, c.pps));
+		controls.push_back(Control::of(V4L2_CID_STATELESS_H264_SCALING_MATRIX, c.matrix));
+	}
+	controls.push_back(Control::of(V4L2_CID_STATELESS_H264_DECODE_PARAMS, params));
+
+	if (style_ == ClientStyle::Chromium) {
+		/* Chromium does not ask the driver: it sets both menus in every request. */
+		controls.push_back(Control::integer(V4L2_CID_STATELESS_H264_DECODE_MODE,
+						    V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED));
+		controls.push_back(Control::integer(V4L2_CID_STATELESS_H264_START_CODE,
+						    V4L2_STATELESS_H264_START_CODE_ANNEX_B));
+	}
+	return controls;
+}
+
 void H264Client::submit(const Picture &picture)
 {
 	const GstH264SPS &sps = picture.sps;
@@ -716,19 +774,15 @@ void H264Client::submit(const Picture &picture)
 	const bool field = h.field_pic_flag;
 	const bool bottom = h.bottom_field_flag;
 
-	/* A new coded size: new CAPTURE buffers, as after a source change. */
-	const uint32_t width = sps.width;
-	const uint32_t height = sps.height;
-	if (width != runner_.captureWidth() || height != runner_.captureHeight()) {
+	/* A new coded size or a bigger DPB: a new stream, as after a source change. */
+	if (uint32_t(sps.width) != codedWidth_ || uint32_t(sps.height) != codedHeight_ ||
+	    device_.captureCount() < std::max(sps.num_ref_frames, 1u) + kExtraCaptureBuffers) {
 		finishPendingField();
 		bump(0);
 		refs_.clear();
 		nextCapture_ = 0;
-		if (!runner_.setCaptureBuffers(kCaptureBuffers, width, height,
-					       alignUp(width, 64))) {
-			result_.error = "cannot allocate CAPTURE buffers";
+		if (!configure(sps))
 			return;
-		}
 	}
 
 	const bool secondField = field && pending_ && pending_->bottom != bottom &&
@@ -772,33 +826,22 @@ void H264Client::submit(const Picture &picture)
 
 	const unsigned int capture = secondField ? pending_->capture : allocateCapture();
 	uint64_t timestamp;
-	uint32_t flags = 0;
-	if (style_ == H264ClientStyle::GStreamer) {
+	/* The first of two fields: GStreamer (and Chromium's style) hold the CAPTURE buffer. */
+	const bool hold = style_ != ClientStyle::Ffmpeg && field && !secondField;
+	switch (style_) {
+	case ClientStyle::GStreamer:
 		timestamp = secondField ? pending_->timestamp : frameNumber_++ * 1000;
-		if (field && !secondField)
-			flags = DAEDALUS_JOB_FL_HOLD_CAPTURE;
-	} else {
-		timestamp = capture + 1;
+		break;
+	case ClientStyle::Ffmpeg:
+		timestamp = (uint64_t{ capture } + 1) * 1000;
+		break;
+	case ClientStyle::Chromium:
+	default:
+		timestamp = uint64_t{ capture } * 1000;
+		break;
 	}
 
-	if (style_ == H264ClientStyle::GStreamer) {
-		const Controls &c = picture.gstreamer;
-		if (memcmp(controls_[V4L2_CID_STATELESS_H264_SPS].data(), &c.sps, sizeof(c.sps)))
-			set(V4L2_CID_STATELESS_H264_SPS, c.sps);
-		set(V4L2_CID_STATELESS_H264_PPS, c.pps);
-		if (c.hasMatrix)
-			set(V4L2_CID_STATELESS_H264_SCALING_MATRIX, c.matrix);
-	} else {
-		const Controls &c = picture.ffmpeg;
-		set(V4L2_CID_STATELESS_H264_SPS, c.sps);
-		set(V4L2_CID_STATELESS_H264_PPS, c.pps);
-		set(V4L2_CID_STATELESS_H264_SCALING_MATRIX, c.matrix);
-	}
-	set(V4L2_CID_STATELESS_H264_DECODE_PARAMS, params);
-
-	ControlAreaBuilder area;
-	for (const auto &[id, value] : controls_)
-		area.add(id, value.data(), value.size());
+	const std::vector<Control> controls = requestControls(picture, params);
 
 	const std::vector<uint8_t> *data = &picture.data;
 	std::vector<uint8_t> tampered;
@@ -808,13 +851,12 @@ void H264Client::submit(const Picture &picture)
 		data = &tampered;
 	}
 
-	const int status = runner_.run(*data, area, capture, timestamp, flags);
-	result_.statuses.push_back(status);
-	result_.requests++;
+	const int status = device_.decode({ *data, controls, capture, timestamp, hold });
 	result_.fieldRequests += field;
-	if (status != 0 && !result_.failedJobs++) {
-		result_.firstFailure = status;
-		result_.firstFailedRequest = result_.requests;
+	output_.requestDone(status);
+	if (!device_.failure().empty()) {
+		fail("request " + std::to_string(result_.requests) + ": " + device_.failure());
+		return;
 	}
 
 	if (mmco5) {
@@ -864,8 +906,14 @@ void H264Client::outputFrame(unsigned int capture, int32_t poc, const GstH264SPS
 		width = sps.crop_rect_width;
 		height = sps.crop_rect_height;
 	}
-	display_.emplace_back(poc, nv12ToI420(runner_.capture(capture), runner_.captureStride(),
-					      runner_.captureHeight(), x, y, width, height));
+	const CaptureFormat &format = device_.captureFormat();
+	std::vector<uint8_t> i420 = nv12ToI420(device_.capture(capture), format.stride,
+					       format.height, x, y, width, height);
+	if (i420.empty()) {
+		fail("the picture does not fit the CAPTURE buffer");
+		return;
+	}
+	display_.push_back({ poc, width, height, std::move(i420) });
 	bump(kMaxReorder);
 }
 
@@ -873,22 +921,22 @@ void H264Client::bump(size_t keep)
 {
 	while (display_.size() > keep) {
 		auto first = std::min_element(display_.begin(), display_.end(),
-					      [](const auto &a, const auto &b) {
-						      return a.first < b.first;
+					      [](const DisplayFrame &a, const DisplayFrame &b) {
+						      return a.poc < b.poc;
 					      });
-		md5_->update(first->second);
-		result_.frameMd5s.push_back(Md5::of(first->second));
+		output_.show(first->i420, first->width, first->height);
+		result_.frameMd5s.push_back(Md5::of(first->i420));
 		display_.erase(first);
 	}
 }
 
 } /* namespace */
 
-H264RunResult runH264Client(const std::vector<uint8_t> &stream, H264ClientStyle style,
-			    const DecoderConfig &config, const H264ClientOptions &options)
+H264RunResult runH264Client(const std::vector<uint8_t> &stream, ClientStyle style,
+			    DecodeDevice &device, const H264ClientOptions &options)
 {
-	H264Client client(style, config, options);
+	H264Client client(style, device, options);
 	return client.run(stream);
 }
 
-} /* namespace daedalus::test */
+} /* namespace daedalus::client */
