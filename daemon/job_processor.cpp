@@ -115,8 +115,11 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 
 	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls_, capture };
 	ret = context->decode(decodeJob);
-	if (ret < 0)
+	if (ret < 0) {
+		/* Neither an earlier picture nor part of this one goes back to the client. */
+		fillBlack(capture);
 		return fail(ret);
+	}
 
 	result->status = 0;
 	result->num_planes = 1;

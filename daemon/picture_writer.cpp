@@ -8,6 +8,7 @@
 
 #include "picture_writer.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -57,6 +58,16 @@ int writeNv12(const Picture420 &picture, const Nv12Image &image)
 				 picture.planes[2] + y * picture.strides[2], chromaWidth);
 
 	return 0;
+}
+
+void fillBlack(const Nv12Image &image)
+{
+	const size_t luma = size_t{ image.stride } * image.height;
+	const size_t total =
+		std::min<size_t>(nv12Size(image.stride, image.height), image.data.size());
+	memset(image.data.data(), 16, std::min(luma, total));
+	if (total > luma)
+		memset(image.data.data() + luma, 128, total - luma);
 }
 
 } /* namespace daedalus */

@@ -47,6 +47,13 @@ int validateNv12(const Nv12Image &image);
  */
 int writeNv12(const Picture420 &picture, const Nv12Image &image);
 
+/*
+ * Fill @image with black (limited range: Y 16, Cb and Cr 128): what a failed
+ * job leaves in its CAPTURE buffer instead of an earlier picture or half of
+ * one. @image must have passed validateNv12().
+ */
+void fillBlack(const Nv12Image &image);
+
 /* dst[2i] = cb[i], dst[2i + 1] = cr[i] for i < @count. */
 void interleaveChroma(uint8_t *dst, const uint8_t *cb, const uint8_t *cr, size_t count);
 

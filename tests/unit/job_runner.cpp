@@ -91,6 +91,9 @@ int JobRunner::run(std::span<const uint8_t> bitstream, const ControlAreaBuilder 
 			   nv12Size(stride_, capHeight_), 0, stride_),
 		&controls);
 
+	if (observer_)
+		observer_(msg, controls.area(), bitstream);
+
 	daedalus_result result;
 	if (!processor_.handleMessage(msg, controls.area(), &result))
 		return -EPROTO;

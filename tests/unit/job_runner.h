@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -59,6 +60,16 @@ public:
 
 	JobProcessor &processor() { return processor_; }
 
+	/*
+	 * Called with each job message (its fds not to be used), the control
+	 * area and the OUTPUT bytes before the processor handles it: the fuzz
+	 * seed writer records what clients make the module send.
+	 */
+	using JobObserver =
+		std::function<void(const daedalus_msg &msg, std::span<const uint8_t> area,
+				   std::span<const uint8_t> bitstream)>;
+	void setObserver(JobObserver observer) { observer_ = std::move(observer); }
+
 private:
 	struct Buffer {
 		uint64_t id;
@@ -81,6 +92,7 @@ private:
 
 	uint64_t nextId_ = 1;
 	uint64_t seqno_ = 0;
+	JobObserver observer_;
 };
 
 /*

@@ -424,8 +424,13 @@ TEST_F(Vp9JobTest, PictureLargerThanCapture)
 	EXPECT_NE(log.find("181x101 picture does not fit the 176x96 CAPTURE buffer"),
 		  std::string::npos)
 		<< log;
-	for (uint8_t byte : picture)
-		ASSERT_EQ(byte, kUntouched);
+	/* Black over the 176x96 picture the job had, not an earlier picture. */
+	for (size_t i = 0; i < picture.size(); i++) {
+		const uint8_t expected = i < kStride * 96    ? 16
+					 : i < kStride * 144 ? 128
+							     : kUntouched;
+		ASSERT_EQ(picture[i], expected) << "byte " << i;
+	}
 
 	/* The daemon carries on with the next job. */
 	EXPECT_EQ(runFrame((*frames_)[1].data, &picture), 0);

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Writes the fuzz targets' seed corpus: what the project's clients make the
+ * module send to the daemon for the first requests of the conformance
+ * vectors (and of the VP9 IVF files given), one script per stream and
+ * client style, in fuzz_script.h's form.
+ *
+ *   make_fuzz_seeds OUTDIR [VP9.ivf...]
+ *
+ * The vectors tree is $DAEDALUS_VECTORS; without it only the VP9 files make
+ * seeds. Prints the number of seeds written.
+ */
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <linux/videodev2.h>
+
+#include "av1_client.h"
+#include "conformance_support.h"
+#include "fuzz_script.h"
+#include "h264_client.h"
+#include "job_runner.h"
+#include "vp9_client.h"
+
+using namespace daedalus;
+namespace fs = std::filesystem;
+
+namespace {
+
+/* Requests recorded per stream: enough for references and a few frame types. */
+constexpr unsigned int kRequests = 6;
+/* Streams whose frames are larger than this make poor seeds. */
+constexpr size_t kMaxSeed = 512 * 1024;
+
+/* The module stand-in, recording each job it hands to the processor. */
+class RecordingDevice : public test::JobRunnerDevice
+{
+public:
+	RecordingDevice(uint32_t codec) : JobRunnerDevice(DecoderConfig{ 1 }), script_(codec) {}
+
+	int configure(const client::StreamFormat &format) override
+	{
+		int ret = JobRunnerDevice::configure(format);
+		if (ret == 0)
+			runner()->setObserver([this](const daedalus_msg &msg,
+						     std::span<const uint8_t> area,
+						     std::span<const uint8_t> bitstream) {
+				record(msg, area, bitstream);
+			});
+		return ret;
+	}
+
+	int reset() override
+	{
+		script_.op(fuzz::Op::Reset, 0);
+		return JobRunnerDevice::reset();
+	}
+
+	const std::vector<uint8_t> &data() const { return script_.data(); }
+
+private:
+	void record(const daedalus_msg &msg, std::span<const uint8_t> area,
+		    std::span<const uint8_t> bitstream)
+	{
+		const daedalus_job &job = msg.job;
+		fuzz::JobRecord rec;
+		rec.src = job.src.index;
+		rec.dst = job.dst.index;
+		rec.flags = job.flags;
+		rec.timestamp = job.timestamp;
+		rec.width = job.width;
+		rec.height = job.height;
+		rec.capWidth = job.cap_width;
+		rec.capHeight = job.cap_height;
+		rec.stride = job.dst.planes[0].stride;
+		rec.ctrlCount = job.ctrl_count;
+		rec.ctrlArea = area.first(job.ctrl_bytes);
+		rec.bitstream = bitstream;
+		script_.job(rec);
+	}
+
+	fuzz::ScriptWriter script_;
+};
+
+unsigned int written = 0;
+
+void writeSeed(const fs::path &dir, const std::string &name, const std::vector<uint8_t> &data)
+{
+	if (data.size() <= 1 || data.size() > kMaxSeed)
+		return;
+	std::ofstream file(dir / name, std::ios::binary);
+	file.write(reinterpret_cast<const char *>(data.data()), data.size());
+	if (file)
+		written++;
+}
+
+client::ClientOptions options()
+{
+	client::ClientOptions opts;
+	opts.maxRequests = kRequests;
+	return opts;
+}
+
+void h264Seeds(const fs::path &dir)
+{
+	for (const char *suite : { "JVT-AVC_V1", "JVT-FR-EXT" }) {
+		for (const test::SuiteVector &v : test::readSuite("h264", suite)) {
+			if (v.outputFormat != "yuv420p")
+				continue;
+			std::vector<uint8_t> stream;
+			if (!test::readFile(test::vectorPath(suite, v), &stream))
+				continue;
+			for (auto style :
+			     { client::ClientStyle::GStreamer, client::ClientStyle::Chromium }) {
+				RecordingDevice device(V4L2_PIX_FMT_H264_SLICE);
+				client::runH264Client(stream, style, device, options());
+				writeSeed(dir, "h264-" + v.name + "-" + client::styleName(style),
+					  device.data());
+			}
+		}
+	}
+}
+
+void av1Seeds(const fs::path &dir)
+{
+	for (const char *suite : { "AV1-TEST-VECTORS", "CHROMIUM-8bit-AV1-TEST-VECTORS" }) {
+		for (const test::SuiteVector &v : test::readSuite("av1", suite)) {
+			std::vector<uint8_t> file;
+			std::vector<std::vector<uint8_t>> units;
+			if (v.outputFormat != "yuv420p" ||
+			    !test::readFile(test::vectorPath(suite, v), &file) ||
+			    !client::readIvf(file, &units))
+				continue;
+			for (auto style :
+			     { client::ClientStyle::GStreamer, client::ClientStyle::Chromium }) {
+				RecordingDevice device(V4L2_PIX_FMT_AV1_FRAME);
+				client::runAv1Client(units, style, device, options());
+				writeSeed(dir, "av1-" + v.name + "-" + client::styleName(style),
+					  device.data());
+			}
+		}
+	}
+}
+
+void vp9Seeds(const fs::path &dir, const std::string &path)
+{
+	std::vector<uint8_t> file;
+	std::vector<std::vector<uint8_t>> packets;
+	if (!test::readFile(path, &file) || !client::readIvf(file, &packets)) {
+		fprintf(stderr, "make_fuzz_seeds: %s: not an IVF file\n", path.c_str());
+		return;
+	}
+	RecordingDevice device(V4L2_PIX_FMT_VP9_FRAME);
+	client::runVp9Client(packets, client::ClientStyle::Ffmpeg, device, options());
+	writeSeed(dir, "vp9-" + fs::path(path).stem().string(), device.data());
+}
+
+} /* namespace */
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: make_fuzz_seeds OUTDIR [VP9.ivf...]\n");
+		return 2;
+	}
+	const fs::path dir = argv[1];
+	fs::create_directories(dir);
+
+	h264Seeds(dir);
+	av1Seeds(dir);
+	for (int i = 2; i < argc; i++)
+		vp9Seeds(dir, argv[i]);
+
+	printf("%u seeds in %s\n", written, dir.c_str());
+	return written ? 0 : 1;
+}
