@@ -307,9 +307,8 @@ int FfmpegDecoder::writePicture(const DecodeJob &job, const AVFrame *frame)
 
 	int ret = daedalus::writePicture(picture, job.capture);
 	if (ret < 0)
-		LOG_CTX(FFmpeg, Error, ctxId_)
-			<< name_ << " job " << job.params.seqno << ": "
-			<< writeErrorText(ret, picture, job.capture).text;
+		LOG_CTX(FFmpeg, Error, ctxId_) << name_ << " job " << job.params.seqno << ": "
+					       << writeErrorText(ret, picture, job.capture).text;
 	return ret;
 }
 

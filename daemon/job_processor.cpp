@@ -189,7 +189,8 @@ int JobProcessor::checkBitstream(const daedalus_job &job, const MappedBuffer &sr
 	return 0;
 }
 
-int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst, CaptureImage *image)
+int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
+			       CaptureImage *image)
 {
 	switch (job.cap_fourcc) {
 	case V4L2_PIX_FMT_NV12:
@@ -225,8 +226,8 @@ int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
 		LOG_CTX(Job, Error, job.ctx_id)
 			<< "job " << job.seqno << ": CAPTURE " << job.cap_width << "x"
 			<< job.cap_height << " " << captureFormatName(image->format)
-			<< " with stride " << plane.stride
-			<< " does not fit its plane of " << plane.bytesused << " bytes";
+			<< " with stride " << plane.stride << " does not fit its plane of "
+			<< plane.bytesused << " bytes";
 		return -EINVAL;
 	}
 

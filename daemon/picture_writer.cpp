@@ -118,10 +118,10 @@ void writeP010(const Picture420 &picture, const CaptureImage &image)
 	uint32_t chromaWidth = (picture.width + 1) / 2;
 	uint32_t chromaHeight = (picture.height + 1) / 2;
 	for (uint32_t y = 0; y < chromaHeight; y++)
-		interleaveChroma10(reinterpret_cast<uint16_t *>(chroma + size_t{ y } * image.stride),
-				   samples16(picture.planes[1], picture.strides[1], y),
-				   samples16(picture.planes[2], picture.strides[2], y),
-				   chromaWidth);
+		interleaveChroma10(
+			reinterpret_cast<uint16_t *>(chroma + size_t{ y } * image.stride),
+			samples16(picture.planes[1], picture.strides[1], y),
+			samples16(picture.planes[2], picture.strides[2], y), chromaWidth);
 }
 
 } /* namespace */

@@ -134,13 +134,19 @@ TEST(Nv12Writer, InconsistentLayout)
 	std::vector<uint8_t> buffer(nv12Size(32, 16));
 
 	/* Stride shorter than the width. */
-	EXPECT_EQ(writePicture(picture.view(), CaptureImage{ CaptureFormat::Nv12, buffer, 15, 16, 16 }), -EINVAL);
+	EXPECT_EQ(writePicture(picture.view(),
+			       CaptureImage{ CaptureFormat::Nv12, buffer, 15, 16, 16 }),
+		  -EINVAL);
 	/* Buffer too small for the layout. */
 	EXPECT_EQ(writePicture(picture.view(),
-			    CaptureImage{ CaptureFormat::Nv12, std::span(buffer).first(nv12Size(16, 16) - 1), 16, 16, 16 }),
+			       CaptureImage{ CaptureFormat::Nv12,
+					     std::span(buffer).first(nv12Size(16, 16) - 1), 16, 16,
+					     16 }),
 		  -EINVAL);
 	/* Empty format. */
-	EXPECT_EQ(writePicture(picture.view(), CaptureImage{ CaptureFormat::Nv12, buffer, 16, 0, 16 }), -EINVAL);
+	EXPECT_EQ(writePicture(picture.view(),
+			       CaptureImage{ CaptureFormat::Nv12, buffer, 16, 0, 16 }),
+		  -EINVAL);
 	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::Nv12, buffer, 32, 32, 16 }), 0);
 }
 
@@ -265,9 +271,11 @@ TEST(P010Writer, BitDepthMustMatchTheFormat)
 	std::vector<uint8_t> buffer(nv12Size(32, 16), kUntouched);
 
 	/* An 8-bit picture into P010, a 10-bit one into NV12: refused, nothing written. */
-	EXPECT_EQ(writePicture(picture8.view(), CaptureImage{ CaptureFormat::P010, buffer, 32, 16, 16 }),
+	EXPECT_EQ(writePicture(picture8.view(),
+			       CaptureImage{ CaptureFormat::P010, buffer, 32, 16, 16 }),
 		  -EPROTO);
-	EXPECT_EQ(writePicture(picture10.view(), CaptureImage{ CaptureFormat::Nv12, buffer, 32, 16, 16 }),
+	EXPECT_EQ(writePicture(picture10.view(),
+			       CaptureImage{ CaptureFormat::Nv12, buffer, 32, 16, 16 }),
 		  -EPROTO);
 	EXPECT_EQ(buffer, std::vector<uint8_t>(buffer.size(), kUntouched));
 }
@@ -278,15 +286,19 @@ TEST(P010Writer, InconsistentLayout)
 	std::vector<uint8_t> buffer(nv12Size(64, 16));
 
 	/* A stride of one byte per sample is too short for P010. */
-	EXPECT_EQ(writePicture(picture.view(), CaptureImage{ CaptureFormat::P010, buffer, 16, 16, 16 }),
+	EXPECT_EQ(writePicture(picture.view(),
+			       CaptureImage{ CaptureFormat::P010, buffer, 16, 16, 16 }),
 		  -EINVAL);
-	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010, buffer, 31, 16, 16 }), -EINVAL);
+	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010, buffer, 31, 16, 16 }),
+		  -EINVAL);
 	/* Odd strides cannot hold 16-bit words. */
-	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010, buffer, 33, 16, 16 }), -EINVAL);
+	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010, buffer, 33, 16, 16 }),
+		  -EINVAL);
 	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010, buffer, 32, 16, 16 }), 0);
 	/* Buffer too small for the layout. */
-	EXPECT_EQ(validateCapture(CaptureImage{
-			  CaptureFormat::P010, std::span(buffer).first(nv12Size(32, 16) - 1), 32, 16, 16 }),
+	EXPECT_EQ(validateCapture(CaptureImage{ CaptureFormat::P010,
+						std::span(buffer).first(nv12Size(32, 16) - 1), 32,
+						16, 16 }),
 		  -EINVAL);
 }
 
