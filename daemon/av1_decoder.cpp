@@ -215,19 +215,20 @@ int Av1Decoder::decodeTemporalUnit(const DecodeJob &job, Dav1dPicture *picture,
 int Av1Decoder::writePicture(const DecodeJob &job, const Dav1dPicture &picture)
 {
 	const Dav1dPictureParameters &p = picture.p;
-	if (p.bpc != 8 ||
+	if ((p.bpc != 8 && p.bpc != 10) ||
 	    (p.layout != DAV1D_PIXEL_LAYOUT_I420 && p.layout != DAV1D_PIXEL_LAYOUT_I400)) {
 		static const char *const layouts[] = { "4:0:0", "4:2:0", "4:2:2", "4:4:4" };
 		LOG_CTX(AV1, Error, ctxId_)
 			<< "job " << job.params.seqno << ": " << p.bpc << "-bit "
 			<< (p.layout >= 0 && p.layout < 4 ? layouts[p.layout] : "unknown")
-			<< " pictures are not supported (only 8-bit 4:2:0 into NV12)";
+			<< " pictures are not supported (only 8-bit and 10-bit 4:2:0)";
 		return -EOPNOTSUPP;
 	}
 
 	Picture420 out;
 	out.width = p.w;
 	out.height = p.h;
+	out.bitDepth = p.bpc;
 	out.planes[0] = static_cast<const uint8_t *>(picture.data[0]);
 	out.strides[0] = picture.stride[0];
 	if (p.layout == DAV1D_PIXEL_LAYOUT_I420) {
@@ -237,19 +238,25 @@ int Av1Decoder::writePicture(const DecodeJob &job, const Dav1dPicture &picture)
 		}
 	} else {
 		/* Monochrome: one line of mid-grey chroma, repeated. */
-		grey_.assign((out.width + 1) / 2, 128);
+		const size_t chromaWidth = (out.width + 1) / 2;
+		if (p.bpc == 8) {
+			grey_.assign(chromaWidth, 128);
+		} else {
+			const uint16_t mid = 1u << (p.bpc - 1);
+			grey_.resize(chromaWidth * sizeof(uint16_t));
+			for (size_t i = 0; i < chromaWidth; i++)
+				memcpy(grey_.data() + i * sizeof(mid), &mid, sizeof(mid));
+		}
 		for (unsigned int i = 1; i < 3; i++) {
 			out.planes[i] = grey_.data();
 			out.strides[i] = 0;
 		}
 	}
 
-	int ret = writeNv12(out, job.capture);
+	int ret = daedalus::writePicture(out, job.capture);
 	if (ret < 0)
-		LOG_CTX(AV1, Error, ctxId_)
-			<< "job " << job.params.seqno << ": the " << out.width << "x" << out.height
-			<< " picture does not fit the " << job.capture.width << "x"
-			<< job.capture.height << " CAPTURE buffer";
+		LOG_CTX(AV1, Error, ctxId_) << "job " << job.params.seqno << ": "
+					    << writeErrorText(ret, out, job.capture).text;
 	return ret;
 }
 

@@ -24,10 +24,22 @@ int createVp9(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decod
 	return FfmpegDecoder::create(ctxId, "VP9", AV_CODEC_ID_VP9, config, decoder);
 }
 
+/*
+ * The OUTPUT buffer holds the whole frame (frame tag, first partition, DCT
+ * partitions), as V4L2_PIX_FMT_VP8_FRAME defines; libavcodec keeps the
+ * last/golden/alt-ref slots itself, and a frame with show_frame = 0 is
+ * still allocated (and written) for its request.
+ */
+int createVp8(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
+{
+	return FfmpegDecoder::create(ctxId, "VP8", AV_CODEC_ID_VP8, config, decoder);
+}
+
 const CodecEntry codecTable[] = {
 	{ V4L2_PIX_FMT_H264_SLICE, "H.264", H264Decoder::create },
 	{ V4L2_PIX_FMT_VP9_FRAME, "VP9", createVp9 },
 	{ V4L2_PIX_FMT_AV1_FRAME, "AV1", Av1Decoder::create },
+	{ V4L2_PIX_FMT_VP8_FRAME, "VP8", createVp8 },
 };
 
 } /* namespace */

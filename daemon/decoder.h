@@ -24,7 +24,7 @@ namespace daedalus {
 /*
  * One decode job with every number checked: @bitstream lies inside the
  * OUTPUT mapping, @capture inside the CAPTURE mapping and is a consistent
- * NV12 layout of the CAPTURE format's size. CPU access to both buffers is
+ * NV12 or P010 layout of the CAPTURE format's size. CPU access to both buffers is
  * open while decode() runs.
  */
 struct DecodeJob {
@@ -35,8 +35,8 @@ struct DecodeJob {
 	std::span<const uint8_t> bitstream;
 	/* The controls of the job's request. */
 	const ControlSet &controls;
-	/* Where the picture goes (V4L2_PIX_FMT_NV12, single plane). */
-	Nv12Image capture;
+	/* Where the picture goes (V4L2_PIX_FMT_NV12 or P010, single plane). */
+	CaptureImage capture;
 };
 
 class Decoder

@@ -274,13 +274,23 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 int FfmpegDecoder::writePicture(const DecodeJob &job, const AVFrame *frame)
 {
 	AVPixelFormat format = static_cast<AVPixelFormat>(frame->format);
-	if (format != AV_PIX_FMT_YUV420P && format != AV_PIX_FMT_YUVJ420P) {
+	unsigned int bitDepth;
+	switch (format) {
+	case AV_PIX_FMT_YUV420P:
+	case AV_PIX_FMT_YUVJ420P:
+		bitDepth = 8;
+		break;
+	case AV_PIX_FMT_YUV420P10LE:
+		bitDepth = 10;
+		break;
+	default: {
 		const char *formatName = av_get_pix_fmt_name(format);
 		LOG_CTX(FFmpeg, Error, ctxId_)
 			<< name_ << " job " << job.params.seqno << ": pictures in "
 			<< (formatName ? formatName : "an unknown format")
-			<< " are not supported (only 8-bit 4:2:0)";
+			<< " are not supported (only 8-bit and 10-bit 4:2:0)";
 		return -EOPNOTSUPP;
+	}
 	}
 
 	if (frame->width <= 0 || frame->height <= 0)
@@ -289,17 +299,16 @@ int FfmpegDecoder::writePicture(const DecodeJob &job, const AVFrame *frame)
 	Picture420 picture;
 	picture.width = frame->width;
 	picture.height = frame->height;
+	picture.bitDepth = bitDepth;
 	for (unsigned int i = 0; i < 3; i++) {
 		picture.planes[i] = frame->data[i];
 		picture.strides[i] = frame->linesize[i];
 	}
 
-	int ret = writeNv12(picture, job.capture);
+	int ret = daedalus::writePicture(picture, job.capture);
 	if (ret < 0)
-		LOG_CTX(FFmpeg, Error, ctxId_)
-			<< name_ << " job " << job.params.seqno << ": the " << picture.width << "x"
-			<< picture.height << " picture does not fit the " << job.capture.width
-			<< "x" << job.capture.height << " CAPTURE buffer";
+		LOG_CTX(FFmpeg, Error, ctxId_) << name_ << " job " << job.params.seqno << ": "
+					       << writeErrorText(ret, picture, job.capture).text;
 	return ret;
 }
 

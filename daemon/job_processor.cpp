@@ -80,7 +80,7 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 	if (ret < 0)
 		return fail(ret);
 
-	Nv12Image capture;
+	CaptureImage capture;
 	ret = checkCapture(job, *dst, &capture);
 	if (ret < 0)
 		return fail(ret);
@@ -192,12 +192,20 @@ int JobProcessor::checkBitstream(const daedalus_job &job, const MappedBuffer &sr
 	return 0;
 }
 
-int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst, Nv12Image *image)
+int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
+			       CaptureImage *image)
 {
-	if (job.cap_fourcc != V4L2_PIX_FMT_NV12) {
+	switch (job.cap_fourcc) {
+	case V4L2_PIX_FMT_NV12:
+		image->format = CaptureFormat::Nv12;
+		break;
+	case V4L2_PIX_FMT_P010:
+		image->format = CaptureFormat::P010;
+		break;
+	default:
 		LOG_CTX(Job, Error, job.ctx_id)
 			<< "job " << job.seqno << ": CAPTURE format "
-			<< fourccString(job.cap_fourcc).str << " is not supported (only NV12)";
+			<< fourccString(job.cap_fourcc).str << " is not supported (NV12, P010)";
 		return -EINVAL;
 	}
 
@@ -217,11 +225,12 @@ int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
 	image->width = job.cap_width;
 	image->height = job.cap_height;
 
-	if (validateNv12(*image) < 0) {
+	if (validateCapture(*image) < 0) {
 		LOG_CTX(Job, Error, job.ctx_id)
 			<< "job " << job.seqno << ": CAPTURE " << job.cap_width << "x"
-			<< job.cap_height << " NV12 with stride " << plane.stride
-			<< " does not fit its plane of " << plane.bytesused << " bytes";
+			<< job.cap_height << " " << captureFormatName(image->format)
+			<< " with stride " << plane.stride << " does not fit its plane of "
+			<< plane.bytesused << " bytes";
 		return -EINVAL;
 	}
 

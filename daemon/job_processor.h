@@ -63,7 +63,7 @@ private:
 			 BufferDirection direction, PlaneFds &fds, const MappedBuffer **mapped);
 	int checkBitstream(const daedalus_job &job, const MappedBuffer &src,
 			   std::span<const uint8_t> *bitstream);
-	int checkCapture(const daedalus_job &job, const MappedBuffer &dst, Nv12Image *image);
+	int checkCapture(const daedalus_job &job, const MappedBuffer &dst, CaptureImage *image);
 
 	void dumpJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
 		     std::span<const uint8_t> bitstream);

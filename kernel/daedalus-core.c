@@ -33,16 +33,25 @@ const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
 		.codec = DAEDALUS_CODEC_H264,
 		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
 		.align = 16,
+		.seq_ctrl = V4L2_CID_STATELESS_H264_SPS,
 	},
 	{
 		.fourcc = V4L2_PIX_FMT_VP9_FRAME,
 		.codec = DAEDALUS_CODEC_VP9,
 		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
 		.align = 16,
+		.seq_ctrl = V4L2_CID_STATELESS_VP9_FRAME,
 	},
 	{
 		.fourcc = V4L2_PIX_FMT_AV1_FRAME,
 		.codec = DAEDALUS_CODEC_AV1,
+		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
+		.align = 16,
+		.seq_ctrl = V4L2_CID_STATELESS_AV1_SEQUENCE,
+	},
+	{
+		.fourcc = V4L2_PIX_FMT_VP8_FRAME,
+		.codec = DAEDALUS_CODEC_VP8,
 		.frmsize = DAEDALUS_FRMSIZE(4096, 2304),
 		.align = 16,
 	},
@@ -53,8 +62,15 @@ const unsigned int daedalus_num_coded_fmts = ARRAY_SIZE(daedalus_coded_fmts);
 #define DAEDALUS_CTRL(ctrl_id, c)					\
 	{ .cfg.id = (ctrl_id), .codec = (c), .to_daemon = true }
 
+/* A control whose value decides the CAPTURE formats (bit depth). */
+#define DAEDALUS_SEQ_CTRL(ctrl_id, c)					\
+	{								\
+		.cfg = { .id = (ctrl_id), .ops = &daedalus_ctrl_ops },	\
+		.codec = (c), .to_daemon = true,			\
+	}
+
 const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
-	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_SPS, DAEDALUS_CODEC_H264),
+	DAEDALUS_SEQ_CTRL(V4L2_CID_STATELESS_H264_SPS, DAEDALUS_CODEC_H264),
 	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_PPS, DAEDALUS_CODEC_H264),
 	DAEDALUS_CTRL(V4L2_CID_STATELESS_H264_SCALING_MATRIX,
 		      DAEDALUS_CODEC_H264),
@@ -88,26 +104,28 @@ const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
 		.cfg = {
 			.id = V4L2_CID_MPEG_VIDEO_H264_PROFILE,
 			.min = V4L2_MPEG_VIDEO_H264_PROFILE_BASELINE,
-			.max = V4L2_MPEG_VIDEO_H264_PROFILE_HIGH,
+			.max = V4L2_MPEG_VIDEO_H264_PROFILE_HIGH_10,
 			.menu_skip_mask =
 				BIT(V4L2_MPEG_VIDEO_H264_PROFILE_EXTENDED),
 			.def = V4L2_MPEG_VIDEO_H264_PROFILE_MAIN,
 		},
 		.codec = DAEDALUS_CODEC_H264,
 	},
-	DAEDALUS_CTRL(V4L2_CID_STATELESS_VP9_FRAME, DAEDALUS_CODEC_VP9),
+	DAEDALUS_SEQ_CTRL(V4L2_CID_STATELESS_VP9_FRAME, DAEDALUS_CODEC_VP9),
 	DAEDALUS_CTRL(V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
 		      DAEDALUS_CODEC_VP9),
 	{
 		.cfg = {
 			.id = V4L2_CID_MPEG_VIDEO_VP9_PROFILE,
 			.min = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
-			.max = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
+			.max = V4L2_MPEG_VIDEO_VP9_PROFILE_2,
+			/* 4:2:0 only: profiles 0 (8-bit) and 2 (10-bit) */
+			.menu_skip_mask = BIT(V4L2_MPEG_VIDEO_VP9_PROFILE_1),
 			.def = V4L2_MPEG_VIDEO_VP9_PROFILE_0,
 		},
 		.codec = DAEDALUS_CODEC_VP9,
 	},
-	DAEDALUS_CTRL(V4L2_CID_STATELESS_AV1_SEQUENCE, DAEDALUS_CODEC_AV1),
+	DAEDALUS_SEQ_CTRL(V4L2_CID_STATELESS_AV1_SEQUENCE, DAEDALUS_CODEC_AV1),
 	DAEDALUS_CTRL(V4L2_CID_STATELESS_AV1_FRAME, DAEDALUS_CODEC_AV1),
 	{
 		.cfg = {
@@ -127,9 +145,72 @@ const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
 		},
 		.codec = DAEDALUS_CODEC_AV1,
 	},
+	DAEDALUS_CTRL(V4L2_CID_STATELESS_VP8_FRAME, DAEDALUS_CODEC_VP8),
+	{
+		.cfg = {
+			.id = V4L2_CID_MPEG_VIDEO_VP8_PROFILE,
+			.min = V4L2_MPEG_VIDEO_VP8_PROFILE_0,
+			.max = V4L2_MPEG_VIDEO_VP8_PROFILE_3,
+			.def = V4L2_MPEG_VIDEO_VP8_PROFILE_0,
+		},
+		.codec = DAEDALUS_CODEC_VP8,
+	},
 };
 
 const unsigned int daedalus_num_ctrl_descs = ARRAY_SIZE(daedalus_ctrl_descs);
+
+/*
+ * The bit depth a sequence control (H.264 SPS, VP9 frame, AV1 sequence)
+ * says, or 0 when it is not such a control.
+ */
+unsigned int daedalus_seq_bit_depth(u32 id, union v4l2_ctrl_ptr ptr)
+{
+	switch (id) {
+	case V4L2_CID_STATELESS_H264_SPS:
+		return ptr.p_h264_sps->bit_depth_luma_minus8 + 8;
+	case V4L2_CID_STATELESS_VP9_FRAME:
+		return ptr.p_vp9_frame->bit_depth;
+	case V4L2_CID_STATELESS_AV1_SEQUENCE:
+		return ptr.p_av1_sequence->bit_depth;
+	default:
+		return 0;
+	}
+}
+
+/* The daemon writes 8-bit pictures as NV12 and 10-bit ones as P010. */
+static int daedalus_try_ctrl(struct v4l2_ctrl *ctrl)
+{
+	unsigned int depth = daedalus_seq_bit_depth(ctrl->id, ctrl->p_new);
+
+	if (ctrl->id == V4L2_CID_STATELESS_H264_SPS &&
+	    ctrl->p_new.p_h264_sps->bit_depth_chroma_minus8 !=
+	    ctrl->p_new.p_h264_sps->bit_depth_luma_minus8)
+		return -EINVAL;
+	return depth == 8 || depth == 10 ? 0 : -EINVAL;
+}
+
+/*
+ * A sequence control of the OUTPUT format's codec picks the CAPTURE format,
+ * as in hantro and rkvdec: the client sets it after the sequence header and
+ * then reads the CAPTURE format.
+ */
+static int daedalus_s_ctrl(struct v4l2_ctrl *ctrl)
+{
+	struct daedalus_ctx *ctx = container_of(ctrl->handler,
+						struct daedalus_ctx, hdl);
+
+	/* Still opening: the formats follow from the controls then. */
+	if (!ctx->coded_desc || ctx->coded_desc->seq_ctrl != ctrl->id)
+		return 0;
+	return daedalus_set_bit_depth(ctx,
+				      daedalus_seq_bit_depth(ctrl->id,
+							     ctrl->p_new));
+}
+
+const struct v4l2_ctrl_ops daedalus_ctrl_ops = {
+	.try_ctrl = daedalus_try_ctrl,
+	.s_ctrl = daedalus_s_ctrl,
+};
 
 static int daedalus_init_ctrls(struct daedalus_ctx *ctx)
 {

@@ -17,8 +17,10 @@
 #define DAEDALUS_MIN_CODED_SIZE		(256U * 1024U)
 #define DAEDALUS_MAX_CODED_SIZE		(64U * 1024U * 1024U)
 
-static const u32 daedalus_decoded_fourccs[] = {
-	V4L2_PIX_FMT_NV12,
+/* The first format of a bit depth is its default. */
+static const struct daedalus_decoded_fmt daedalus_decoded_fmts[] = {
+	{ .fourcc = V4L2_PIX_FMT_NV12, .bit_depth = 8 },
+	{ .fourcc = V4L2_PIX_FMT_P010, .bit_depth = 10 },
 };
 
 static const struct daedalus_coded_fmt *daedalus_find_coded_fmt(u32 fourcc)
@@ -31,12 +33,31 @@ static const struct daedalus_coded_fmt *daedalus_find_coded_fmt(u32 fourcc)
 	return NULL;
 }
 
-static bool daedalus_is_decoded_fourcc(u32 fourcc)
+/*
+ * The @index-th CAPTURE format offered for streams of @bit_depth (the
+ * daemon does not convert between bit depths), or NULL.
+ */
+static const struct daedalus_decoded_fmt *
+daedalus_decoded_fmt(unsigned int bit_depth, unsigned int index)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(daedalus_decoded_fourccs); i++)
-		if (daedalus_decoded_fourccs[i] == fourcc)
+	for (i = 0; i < ARRAY_SIZE(daedalus_decoded_fmts); i++) {
+		if (daedalus_decoded_fmts[i].bit_depth != bit_depth)
+			continue;
+		if (!index--)
+			return &daedalus_decoded_fmts[i];
+	}
+	return NULL;
+}
+
+static bool daedalus_is_decoded_fourcc(struct daedalus_ctx *ctx, u32 fourcc)
+{
+	const struct daedalus_decoded_fmt *fmt;
+	unsigned int i;
+
+	for (i = 0; (fmt = daedalus_decoded_fmt(ctx->bit_depth, i)); i++)
+		if (fmt->fourcc == fourcc)
 			return true;
 	return false;
 }
@@ -82,20 +103,68 @@ static void daedalus_init_fmt(struct v4l2_format *f, enum v4l2_buf_type type,
 	f->fmt.pix_mp.xfer_func = V4L2_XFER_FUNC_DEFAULT;
 }
 
-/* The CAPTURE format follows the OUTPUT format: size and colorimetry. */
+/*
+ * The CAPTURE format follows the OUTPUT format (size and colorimetry) and
+ * the stream's bit depth.
+ */
 static void daedalus_reset_decoded_fmt(struct daedalus_ctx *ctx)
 {
 	const struct v4l2_pix_format_mplane *coded = &ctx->coded_fmt.fmt.pix_mp;
 	struct v4l2_pix_format_mplane *pix_mp = &ctx->decoded_fmt.fmt.pix_mp;
+	u32 fourcc = daedalus_decoded_fmt(ctx->bit_depth, 0)->fourcc;
 
 	daedalus_init_fmt(&ctx->decoded_fmt, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-			  daedalus_decoded_fourccs[0]);
-	daedalus_fill_decoded(pix_mp, daedalus_decoded_fourccs[0],
-			      ctx->coded_desc, coded->width, coded->height);
+			  fourcc);
+	daedalus_fill_decoded(pix_mp, fourcc, ctx->coded_desc, coded->width,
+			      coded->height);
 	pix_mp->colorspace = coded->colorspace;
 	pix_mp->xfer_func = coded->xfer_func;
 	pix_mp->ycbcr_enc = coded->ycbcr_enc;
 	pix_mp->quantization = coded->quantization;
+}
+
+/*
+ * The bit depth the sequence control of the OUTPUT format's codec holds now
+ * (8 for codecs without one).
+ */
+static unsigned int daedalus_current_bit_depth(struct daedalus_ctx *ctx)
+{
+	struct v4l2_ctrl *ctrl;
+	unsigned int depth;
+
+	if (!ctx->coded_desc->seq_ctrl)
+		return 8;
+	ctrl = v4l2_ctrl_find(&ctx->hdl, ctx->coded_desc->seq_ctrl);
+	if (!ctrl)
+		return 8;
+	v4l2_ctrl_lock(ctrl);
+	depth = daedalus_seq_bit_depth(ctrl->id, ctrl->p_cur);
+	v4l2_ctrl_unlock(ctrl);
+	return depth;
+}
+
+/*
+ * The sequence control of the stream says @bit_depth: offer the CAPTURE
+ * formats of that depth, the first one as the new CAPTURE format. Not while
+ * CAPTURE buffers exist: the client must renegotiate first.
+ */
+int daedalus_set_bit_depth(struct daedalus_ctx *ctx, unsigned int bit_depth)
+{
+	struct vb2_queue *vq;
+
+	if (bit_depth == ctx->bit_depth)
+		return 0;
+	if (!daedalus_decoded_fmt(bit_depth, 0))
+		return -EINVAL;
+
+	vq = v4l2_m2m_get_vq(ctx->fh.m2m_ctx,
+			     V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+	if (vb2_is_busy(vq))
+		return -EBUSY;
+
+	ctx->bit_depth = bit_depth;
+	daedalus_reset_decoded_fmt(ctx);
+	return 0;
 }
 
 void daedalus_set_default_formats(struct daedalus_ctx *ctx)
@@ -110,6 +179,7 @@ void daedalus_set_default_formats(struct daedalus_ctx *ctx)
 	pix_mp->num_planes = 1;
 	pix_mp->plane_fmt[0].sizeimage =
 		daedalus_coded_sizeimage(0, pix_mp->width, pix_mp->height);
+	ctx->bit_depth = daedalus_current_bit_depth(ctx);
 	daedalus_reset_decoded_fmt(ctx);
 }
 
@@ -135,9 +205,13 @@ static int daedalus_enum_fmt_vid_out(struct file *file, void *priv,
 static int daedalus_enum_fmt_vid_cap(struct file *file, void *priv,
 				     struct v4l2_fmtdesc *f)
 {
-	if (f->index >= ARRAY_SIZE(daedalus_decoded_fourccs))
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	const struct daedalus_decoded_fmt *fmt;
+
+	fmt = daedalus_decoded_fmt(ctx->bit_depth, f->index);
+	if (!fmt)
 		return -EINVAL;
-	f->pixelformat = daedalus_decoded_fourccs[f->index];
+	f->pixelformat = fmt->fourcc;
 	return 0;
 }
 
@@ -201,8 +275,9 @@ static int daedalus_try_fmt_vid_cap(struct file *file, void *priv,
 	const struct v4l2_pix_format_mplane *coded = &ctx->coded_fmt.fmt.pix_mp;
 	struct v4l2_pix_format_mplane *pix_mp = &f->fmt.pix_mp;
 
-	if (!daedalus_is_decoded_fourcc(pix_mp->pixelformat))
-		pix_mp->pixelformat = daedalus_decoded_fourccs[0];
+	if (!daedalus_is_decoded_fourcc(ctx, pix_mp->pixelformat))
+		pix_mp->pixelformat =
+			daedalus_decoded_fmt(ctx->bit_depth, 0)->fourcc;
 
 	/* The decoder does not scale: the size is the coded size. */
 	daedalus_fill_decoded(pix_mp, pix_mp->pixelformat, ctx->coded_desc,
@@ -245,8 +320,11 @@ static int daedalus_s_fmt_vid_out(struct file *file, void *priv,
 
 	ctx->coded_desc = daedalus_find_coded_fmt(f->fmt.pix_mp.pixelformat);
 	ctx->coded_fmt.fmt.pix_mp = f->fmt.pix_mp;
-	if (!vb2_is_busy(peer_vq))
+	if (!vb2_is_busy(peer_vq)) {
+		/* The new codec's sequence control may say another depth. */
+		ctx->bit_depth = daedalus_current_bit_depth(ctx);
 		daedalus_reset_decoded_fmt(ctx);
+	}
 	return 0;
 }
 

@@ -45,6 +45,7 @@ enum daedalus_codec {
 	DAEDALUS_CODEC_H264,
 	DAEDALUS_CODEC_VP9,
 	DAEDALUS_CODEC_AV1,
+	DAEDALUS_CODEC_VP8,
 	DAEDALUS_CODEC_COUNT,
 };
 
@@ -54,12 +55,14 @@ enum daedalus_codec {
  * @codec: the codec it carries
  * @frmsize: the sizes the decoder accepts
  * @align: CAPTURE width and height are rounded up to a multiple of this
+ * @seq_ctrl: the control that says the stream's bit depth, or 0 (8-bit only)
  */
 struct daedalus_coded_fmt {
 	u32 fourcc;
 	enum daedalus_codec codec;
 	struct v4l2_frmsize_stepwise frmsize;
 	unsigned int align;
+	u32 seq_ctrl;
 };
 
 /**
@@ -72,6 +75,16 @@ struct daedalus_ctrl_desc {
 	struct v4l2_ctrl_config cfg;
 	enum daedalus_codec codec;
 	bool to_daemon;
+};
+
+/**
+ * struct daedalus_decoded_fmt - a CAPTURE (picture) format
+ * @fourcc: the V4L2 pixel format
+ * @bit_depth: the bit depth of the streams it is offered for
+ */
+struct daedalus_decoded_fmt {
+	u32 fourcc;
+	unsigned int bit_depth;
 };
 
 extern const struct daedalus_coded_fmt daedalus_coded_fmts[];
@@ -146,6 +159,8 @@ struct daedalus_dev {
  * @coded_fmt: the OUTPUT format
  * @coded_desc: the description of the OUTPUT format
  * @decoded_fmt: the CAPTURE format
+ * @bit_depth: the bit depth of the stream as the sequence controls of the
+ *	OUTPUT format's codec say; picks the CAPTURE formats offered
  * @out_seq: OUTPUT sequence counter
  * @cap_seq: CAPTURE sequence counter
  * @sent_gen: the bridge generation in which a job of this context was last
@@ -161,6 +176,7 @@ struct daedalus_ctx {
 	struct v4l2_format coded_fmt;
 	const struct daedalus_coded_fmt *coded_desc;
 	struct v4l2_format decoded_fmt;
+	unsigned int bit_depth;
 	u32 out_seq;
 	u32 cap_seq;
 	u32 sent_gen;
@@ -256,6 +272,12 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 			struct vb2_queue *dst_vq);
 int daedalus_request_validate(struct media_request *req);
 void daedalus_set_default_formats(struct daedalus_ctx *ctx);
+int daedalus_set_bit_depth(struct daedalus_ctx *ctx, unsigned int bit_depth);
+unsigned int daedalus_ctrl_bit_depth(struct daedalus_ctx *ctx);
+
+/* daedalus-core.c */
+extern const struct v4l2_ctrl_ops daedalus_ctrl_ops;
+unsigned int daedalus_seq_bit_depth(u32 id, union v4l2_ctrl_ptr ptr);
 
 /* daedalus-bridge.c */
 int daedalus_bridge_init(struct daedalus_dev *dev);

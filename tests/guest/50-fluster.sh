@@ -1,6 +1,6 @@
 #!/bin/bash
 # fluster with GStreamer's V4L2 stateless decoders through the node, on the conformance suites
-# of tests/fluster/suites (8-bit 4:2:0 vectors). The bar is the software decoder with the same
+# of tests/fluster/suites (4:2:0, 8-bit and 10-bit). The bar is the software decoder with the same
 # library, run by tests/run-all before the guest starts (build/fluster/software): every vector
 # it reproduces must be reproduced through V4L2. Prints the score per suite and each failure.
 . /src/tests/guest/lib.sh

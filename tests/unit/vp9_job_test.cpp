@@ -421,7 +421,7 @@ TEST_F(Vp9JobTest, PictureLargerThanCapture)
 	int status = runFrame((*frames_)[0].data, &picture, 176, 96);
 	std::string log = testing::internal::GetCapturedStderr();
 	EXPECT_EQ(status, -EINVAL);
-	EXPECT_NE(log.find("181x101 picture does not fit the 176x96 CAPTURE buffer"),
+	EXPECT_NE(log.find("181x101 picture does not fit the 176x96 NV12 CAPTURE buffer"),
 		  std::string::npos)
 		<< log;
 	/* Black over the 176x96 picture the job had, not an earlier picture. */

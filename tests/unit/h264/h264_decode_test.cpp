@@ -26,6 +26,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/log.h>
+#include <libavutil/opt.h>
 }
 
 #include "conformance_streams.h"
@@ -222,6 +223,93 @@ TEST(H264ParamSetsDecode, RebuiltParameterSetsDecodeIdentically)
 	std::cout << "Decoded " << identical << " streams (" << pictures
 		  << " pictures) identically with rebuilt SPS/PPS; " << skipped << " skipped\n";
 	EXPECT_GT(identical, 0u);
+}
+
+/*
+ * x264 High 10 (4:2:0 10-bit, B-frames, 8x8 transform, CABAC) encoded here:
+ * the rebuilt SPS carries the bit depths and the PPS the 10-bit QP range.
+ */
+std::vector<uint8_t> encodeHigh10(std::string *skip)
+{
+	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+	if (!codec) {
+		*skip = "libavcodec has no libx264 encoder";
+		return {};
+	}
+	AVCodecContext *enc = avcodec_alloc_context3(codec);
+	enc->width = 176;
+	enc->height = 144;
+	enc->pix_fmt = AV_PIX_FMT_YUV420P10LE;
+	enc->time_base = { 1, 25 };
+	enc->gop_size = 12;
+	enc->max_b_frames = 2;
+	av_opt_set(enc->priv_data, "preset", "fast", 0);
+	av_opt_set(enc->priv_data, "profile", "high10", 0);
+	/* Negative chroma QP offsets reach below zero only with 10-bit's QP range. */
+	av_opt_set(enc->priv_data, "x264-params", "chroma-qp-offset=-4", 0);
+	std::vector<uint8_t> stream;
+	if (avcodec_open2(enc, codec, nullptr) < 0) {
+		*skip = "libx264 cannot encode 10-bit High 10";
+		avcodec_free_context(&enc);
+		return {};
+	}
+
+	AVFrame *frame = av_frame_alloc();
+	AVPacket *pkt = av_packet_alloc();
+	frame->width = enc->width;
+	frame->height = enc->height;
+	frame->format = enc->pix_fmt;
+	EXPECT_EQ(av_frame_get_buffer(frame, 0), 0);
+	auto drain = [&]() {
+		while (avcodec_receive_packet(enc, pkt) == 0) {
+			stream.insert(stream.end(), pkt->data, pkt->data + pkt->size);
+			av_packet_unref(pkt);
+		}
+	};
+	for (int i = 0; i < 20; i++) {
+		EXPECT_EQ(av_frame_make_writable(frame), 0);
+		for (int p = 0; p < 3; p++) {
+			const int w = p ? (frame->width + 1) / 2 : frame->width;
+			const int h = p ? (frame->height + 1) / 2 : frame->height;
+			for (int y = 0; y < h; y++) {
+				auto *line = reinterpret_cast<uint16_t *>(frame->data[p] +
+									  y * frame->linesize[p]);
+				for (int x = 0; x < w; x++)
+					line[x] = (x * (p + 3) + y * 5 + i * 7 + ((x * y) % 13)) &
+						  0x3ff;
+			}
+		}
+		frame->pts = i;
+		EXPECT_EQ(avcodec_send_frame(enc, frame), 0);
+		drain();
+	}
+	avcodec_send_frame(enc, nullptr);
+	drain();
+	av_packet_free(&pkt);
+	av_frame_free(&frame);
+	avcodec_free_context(&enc);
+	return stream;
+}
+
+TEST(H264ParamSetsDecode, RebuiltHigh10ParameterSetsDecodeIdentically)
+{
+	av_log_set_level(AV_LOG_ERROR);
+	std::string skip;
+	const std::vector<uint8_t> original = encodeHigh10(&skip);
+	if (original.empty())
+		GTEST_SKIP() << skip;
+
+	std::vector<uint8_t> rebuilt;
+	std::string why;
+	ASSERT_TRUE(rebuildStream(original, &rebuilt, &why)) << why;
+
+	std::string error;
+	const std::vector<Picture> a = decode(original, &error);
+	const std::vector<Picture> b = decode(rebuilt, &error);
+	ASSERT_TRUE(error.empty()) << error;
+	ASSERT_EQ(a.size(), 20u);
+	EXPECT_EQ(a.front().format, AV_PIX_FMT_YUV420P10LE);
+	EXPECT_EQ(a, b);
 }
 
 } /* namespace */
