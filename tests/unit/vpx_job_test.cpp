@@ -387,7 +387,7 @@ TEST_P(VpxJobTest, EveryRequestGetsItsPicture)
 
 TEST_P(VpxJobTest, WrongBitDepthFailsCleanly)
 {
-	/* The CAPTURE format of the other bit depth: refused, buffer untouched. */
+	/* The CAPTURE format of the other bit depth: refused, the buffer black. */
 	const CaptureFormat wrong = flavour_->capture == CaptureFormat::P010 ? CaptureFormat::Nv12
 									     : CaptureFormat::P010;
 	std::vector<uint8_t> picture;
@@ -395,8 +395,17 @@ TEST_P(VpxJobTest, WrongBitDepthFailsCleanly)
 	EXPECT_EQ(runFrame(frames_[0].data, &picture, wrong), -EPROTO);
 	std::string log = testing::internal::GetCapturedStderr();
 	EXPECT_NE(log.find("-bit picture cannot go into the"), std::string::npos) << log;
-	for (uint8_t byte : picture)
-		ASSERT_EQ(byte, kUntouched);
+	const size_t luma = size_t{ flavour_->stride } * kCapHeight;
+	ASSERT_EQ(picture.size(), nv12Size(flavour_->stride, kCapHeight));
+	for (size_t i = 0; i < picture.size(); i++) {
+		if (wrong == CaptureFormat::Nv12) {
+			ASSERT_EQ(picture[i], i < luma ? 16 : 128) << "byte " << i;
+		} else {
+			/* 10-bit 64 and 512 in the top bits of little-endian samples. */
+			const uint16_t sample = i < luma ? 64 << 6 : 512 << 6;
+			ASSERT_EQ(picture[i], i % 2 ? sample >> 8 : sample & 0xff) << "byte " << i;
+		}
+	}
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, VpxJobTest, testing::Values(&kVp8, &kVp9Profile2),
