@@ -4,7 +4,8 @@
 # stateless decoder and with daedalus-decode in Chromium's and FFmpeg's ways. Every output
 # (I420 without padding, in display order) must have the md5 and frame count of the software
 # decode of the same libraries in the same run (FFmpeg's h264 and vp9, libdav1d: see
-# tests/clips/reference). A decode that a client cannot do for a reason outside the project is
+# tests/clips/reference; tests/run-all makes it natively on the host before the guest run,
+# where an FFmpeg process alone takes seconds to start). A decode that a client cannot do for a reason outside the project is
 # listed with its measured reason in tests/clips/known-limitations; it is said, not failed.
 # One line per stream and client. DAEDALUS_STREAMS=TEXT runs the streams whose name has TEXT.
 . /src/tests/guest/lib.sh
@@ -45,7 +46,7 @@ while IFS=$'\t' read -r name features; do
 	file=$clips/$name
 	streams=$((streams + 1))
 	t0=$(now)
-	read -r _ frames bytes md5 _ <<<"$(/src/tests/clips/reference "$file")"
+	read -r frames bytes md5 <<<"$(stream_reference "$file")"
 	[[ -n $md5 ]] || { say "$name: software decode failed"; status=1; continue; }
 	say "$name ($features): software $frames frames, md5 $md5 ($(elapsed "$t0" "$(now)") s)"
 

@@ -80,8 +80,22 @@ gst_retry() {
 }
 
 # The codec of a stream file as FFmpeg names it (h264, vp9, av1).
-stream_codec() {
-	ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$1"
+stream_codec() { /src/tests/clips/reference --codec "$1"; }
+
+# stream_reference FILE: "FRAMES BYTES MD5" of the software decode of FILE
+# (tests/clips/reference): from $STREAM_REFERENCES, which tests/run-all makes natively on the
+# host before the guest run, if it has FILE (by name and size); else decoded here, and said.
+STREAM_REFERENCES=/src/build/streams/reference.txt
+stream_reference() {
+	local name size line
+	name=$(basename "$1") size=$(stat -c %s "$1")
+	line=$(awk -v n="$name" -v s="$size" '$1 == n && $5 == s { print $2, $3, $4 }' \
+		"$STREAM_REFERENCES" 2>/dev/null)
+	if [[ -z $line ]]; then
+		say "$name: not in $STREAM_REFERENCES (tests/run-all makes it): software decode in the guest" >&2
+		line=$(/src/tests/clips/reference "$1" | cut -d' ' -f2-4)
+	fi
+	echo "$line"
 }
 
 # gst_v4l2_decode FILE [OUT]: decodes FILE (H.264 Annex B, IVF or WebM holding VP9 or AV1)
