@@ -110,10 +110,11 @@ gst_v4l2_decode() {
 	*.webm | *.mkv) chain=(matroskademux !) ;;
 	esac
 	chain+=("${codec}parse" ! "v4l2sl${codec}dec" ! "video/x-raw,format=NV12" ! videocodectestsink)
+	# A pipeline that waits for ever is a failure, not a stuck run.
 	if [[ -n $out ]]; then
-		gst-launch-1.0 -q filesrc location="$file" ! "${chain[@]}" location="$out"
+		timeout "${GST_TIMEOUT:-600}" gst-launch-1.0 -q filesrc location="$file" ! "${chain[@]}" location="$out"
 	else
-		gst-launch-1.0 -m filesrc location="$file" ! "${chain[@]}" |
+		timeout "${GST_TIMEOUT:-1800}" gst-launch-1.0 -m filesrc location="$file" ! "${chain[@]}" |
 			sed -n 's/.*conformance\/checksum, checksum-type=(string)MD5, checksum=(string)\([0-9a-f]*\).*/\1/p'
 		return "${PIPESTATUS[0]}"
 	fi
