@@ -31,15 +31,8 @@ for spec in vp9-1080p-altref:1920:1080:60 vp9-853x479-odd:853:479:60; do
 	t0=$(now)
 	gst_decode avdec_vp9 "$clip" "$WORK/$name.sw.yuv" || { say "$name: software decode failed"; status=1; continue; }
 	t1=$(now)
-	# GStreamer gives a request 1 s; under emulation on a loaded host a 1080p frame can take
-	# that long. Only that error, and only once, earns a second try (said so).
 	ok=1 tv=$(now)
-	gst_decode v4l2slvp9dec "$clip" "$WORK/$name.v4l2.yuv" 2>"$WORK/$name.err" || ok=0
-	if ((!ok)) && grep -q "took too long" "$WORK/$name.err"; then
-		say "$name: GStreamer's 1 s per request ran out (emulation); trying once more"
-		tv=$(now) ok=1
-		gst_decode v4l2slvp9dec "$clip" "$WORK/$name.v4l2.yuv" 2>"$WORK/$name.err" || ok=0
-	fi
+	gst_retry "$WORK/$name.err" gst_decode v4l2slvp9dec "$clip" "$WORK/$name.v4l2.yuv" || ok=0
 	if ((!ok)); then
 		sed 's/^/    /' "$WORK/$name.err" | head -n 5
 		say "$name: V4L2 decode failed"

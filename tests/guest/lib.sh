@@ -5,6 +5,7 @@
 DAEDALUS_CARD=daedalus-v4l2
 DAEMON=/src/build/guest/daemon/daedalus-v4l2d
 DAEMON_LOG=/src/build/vm/daemon.log
+DECODE=/src/build/guest/tools/daedalus-decode
 WORK=${DAEDALUS_WORK:-/tmp/daedalus-test}
 mkdir -p "$WORK"
 
@@ -64,4 +65,107 @@ gst_decode() {
 		gst-launch-1.0 -q filesrc location="$file" ! matroskademux ! "$element" ! \
 			videoconvert ! video/x-raw,format=NV12 ! filesink location="$out"
 	fi
+}
+
+# gst_retry ERRFILE COMMAND...: runs a GStreamer COMMAND (stderr to ERRFILE). GStreamer gives a
+# request 1 s; under emulation on a loaded host a 1080p frame can take that long. Only that
+# error, and only once, earns a second try (said so).
+gst_retry() {
+	local err=$1
+	shift
+	"$@" 2>"$err" && return 0
+	grep -q "took too long" "$err" || return 1
+	say "GStreamer's 1 s per request ran out (emulation); trying once more"
+	"$@" 2>"$err"
+}
+
+# The codec of a stream file as FFmpeg names it (h264, vp9, av1).
+stream_codec() { /src/tests/clips/reference --codec "$1"; }
+
+# stream_reference FILE: "FRAMES BYTES MD5" of the software decode of FILE
+# (tests/clips/reference): from $STREAM_REFERENCES, which tests/run-all makes natively on the
+# host before the guest run, if it has FILE (by name and size); else decoded here, and said.
+STREAM_REFERENCES=/src/build/streams/reference.txt
+stream_reference() {
+	local name size line
+	name=$(basename "$1") size=$(stat -c %s "$1")
+	line=$(awk -v n="$name" -v s="$size" '$1 == n && $5 == s { print $2, $3, $4 }' \
+		"$STREAM_REFERENCES" 2>/dev/null)
+	if [[ -z $line ]]; then
+		say "$name: not in $STREAM_REFERENCES (tests/run-all makes it): software decode in the guest" >&2
+		line=$(/src/tests/clips/reference "$1" | cut -d' ' -f2-4)
+	fi
+	echo "$line"
+}
+
+# gst_v4l2_decode FILE [OUT]: decodes FILE (H.264 Annex B, IVF or WebM holding VP9 or AV1)
+# with GStreamer's V4L2 stateless decoder through the node. videocodectestsink takes the NV12
+# pictures as they come and writes them to OUT as I420 without padding, as FFmpeg's yuv420p
+# rawvideo (tests/clips/reference); without OUT it prints their md5 instead.
+gst_v4l2_decode() {
+	local file=$1 out=${2:-} codec chain=()
+	codec=$(stream_codec "$file")
+	case $file in
+	*.ivf) chain=(ivfparse !) ;;
+	*.webm | *.mkv) chain=(matroskademux !) ;;
+	esac
+	chain+=("${codec}parse" ! "v4l2sl${codec}dec" ! "video/x-raw,format=NV12" ! videocodectestsink)
+	# A pipeline that waits for ever is a failure, not a stuck run.
+	if [[ -n $out ]]; then
+		timeout "${GST_TIMEOUT:-600}" gst-launch-1.0 -q filesrc location="$file" ! "${chain[@]}" location="$out"
+	else
+		timeout "${GST_TIMEOUT:-1800}" gst-launch-1.0 -m filesrc location="$file" ! "${chain[@]}" |
+			sed -n 's/.*conformance\/checksum, checksum-type=(string)MD5, checksum=(string)\([0-9a-f]*\).*/\1/p'
+		return "${PIPESTATUS[0]}"
+	fi
+}
+
+# The client's limit per request (ms): FFmpeg waits 2 s; under emulation a 1080p key frame
+# can take longer, so the client waits a second more than the module's watchdog: a stall is
+# the module's to report.
+client_timeout() {
+	local watchdog
+	watchdog=$(cat /sys/module/daedalus_v4l2/parameters/job_timeout_ms 2>/dev/null || echo 1000)
+	echo $((watchdog + 1000))
+}
+
+# client_decode NAME MODE FILE EXPECTED_MD5 EXPECTED_FRAMES [daedalus-decode options...]:
+# decodes FILE through the node with daedalus-decode in MODE (chromium, ffmpeg, gstreamer)
+# and prints one line: frames, requests, failed requests, md5 against the expected one, the
+# verdict, the time. EXPECTED_FRAMES may be empty. Returns 1 unless it matches. Counts the
+# decodes in $decodes.
+decodes=0
+client_decode() {
+	local name=$1 mode=$2 file=$3 expected=$4 want_frames=$5
+	shift 5
+	local out rc md5 frames summary t0 t1 verdict=match
+	t0=$(now)
+	out=$("$DECODE" --mode "$mode" --timeout "${TIMEOUT:-$(client_timeout)}" --md5 "$@" "$file" \
+		2>"$WORK/decode.log")
+	rc=$?
+	t1=$(now)
+	md5=${out%% *}
+	summary=$(grep -E '^daedalus-decode: [0-9]+ frames' "$WORK/decode.log" | tail -n1)
+	frames=$(sed -E 's/^daedalus-decode: ([0-9]+) frames, ([0-9]+) requests, ([0-9]+) failed.*/\1 frames, \2 requests, \3 failed/' <<<"$summary")
+	if ((rc != 0)) || [[ $md5 != "$expected" ]] ||
+		[[ -n $want_frames && ${frames%% *} != "$want_frames" ]]; then
+		verdict=MISMATCH
+	fi
+	decodes=$((decodes + 1))
+	say "$(printf '%-28s %-9s %-36s md5 %s (expected %s) %s (%s s)' "$name" "$mode" \
+		"${frames:-no summary}" "${md5:-none}" "$expected" "$verdict" "$(elapsed "$t0" "$t1")")"
+	[[ $verdict == match ]] && return 0
+	say "    exit $rc${want_frames:+, expected $want_frames frames}"
+	grep -v -E '^daedalus-decode: [0-9]+ frames' "$WORK/decode.log" | head -n 5 | sed 's/^/      /'
+	return 1
+}
+
+# decode_both NAME FILE EXPECTED_MD5 EXPECTED_FRAMES [options...]: client_decode in Chromium's
+# and in FFmpeg's way. Returns 1 unless both match.
+decode_both() {
+	local rc=0 mode
+	for mode in chromium ffmpeg; do
+		client_decode "$1" "$mode" "${@:2}" || rc=1
+	done
+	return $rc
 }
