@@ -131,6 +131,8 @@ std::vector<Frame> encodePass(const Flavour &flavour, int pass, std::string *sta
 		return {};
 	}
 
+	/* The second pass's statistics are the caller's to free (stats_in), after the encoder. */
+	std::unique_ptr<char, void (*)(void *)> statsIn(nullptr, av_free);
 	AVCodecContextPtr enc(avcodec_alloc_context3(codec));
 	enc->width = kWidth;
 	enc->height = kHeight;
@@ -145,8 +147,8 @@ std::vector<Frame> encodePass(const Flavour &flavour, int pass, std::string *sta
 		enc->flags |= AV_CODEC_FLAG_PASS1;
 	if (pass == 2) {
 		enc->flags |= AV_CODEC_FLAG_PASS2;
-		/* libavcodec frees it with the context. */
-		enc->stats_in = av_strdup(stats->c_str());
+		statsIn.reset(av_strdup(stats->c_str()));
+		enc->stats_in = statsIn.get();
 	}
 	/* Alt-ref frames need look-ahead; VP9 makes them in realtime mode (see vp9_job_test). */
 	av_opt_set_int(enc->priv_data, "auto-alt-ref", 1, 0);
