@@ -192,7 +192,8 @@ static bool daedalus_frame_too_big(u32 width, u32 height)
 
 /*
  * H.264 as hantro and rkvdec check it: 4:0:0 or 4:2:0 (the CAPTURE formats
- * are 4:2:0), the same bit depth for luma and chroma, and, while H.264 is the
+ * are 4:2:0), the same bit depth for luma and chroma, no more reference
+ * frames than the DPB holds, and, while H.264 is the
  * OUTPUT format, a picture no larger than that format (rounded up to whole
  * macroblocks): its CAPTURE buffers are made for that size.
  */
@@ -205,6 +206,9 @@ static int daedalus_try_h264_sps(struct daedalus_ctx *ctx,
 	if (sps->chroma_format_idc > 1)
 		return -EINVAL;
 	if (sps->bit_depth_chroma_minus8 != sps->bit_depth_luma_minus8)
+		return -EINVAL;
+	/* The framework allows 32; the DPB (and DECODE_PARAMS) holds 16. */
+	if (sps->max_num_ref_frames > V4L2_H264_NUM_DPB_ENTRIES)
 		return -EINVAL;
 
 	width = (sps->pic_width_in_mbs_minus1 + 1) * 16;

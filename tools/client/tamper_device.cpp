@@ -60,8 +60,19 @@ TamperDevice::TamperDevice(DecodeDevice &device, const TamperOptions &options)
 	options_.every = std::max(options_.every, 1u);
 }
 
+const CaptureFormat &TamperDevice::captureFormat() const
+{
+	if (!options_.smallFormat)
+		return device_.captureFormat();
+	claimed_ = device_.captureFormat();
+	claimed_.width = std::max(claimed_.width, asked_.width);
+	claimed_.height = std::max(claimed_.height, asked_.height);
+	return claimed_;
+}
+
 int TamperDevice::configure(const StreamFormat &format)
 {
+	asked_ = format;
 	if (!options_.smallFormat)
 		return device_.configure(format);
 

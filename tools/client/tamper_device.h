@@ -71,7 +71,11 @@ public:
 	TamperDevice(DecodeDevice &device, const TamperOptions &options);
 
 	int configure(const StreamFormat &format) override;
-	const CaptureFormat &captureFormat() const override { return device_.captureFormat(); }
+	/*
+	 * With smallFormat, the stream's size (the real stride): the client
+	 * goes on, and its own bounds checks refuse a picture that does not fit.
+	 */
+	const CaptureFormat &captureFormat() const override;
 	unsigned int captureCount() const override { return device_.captureCount(); }
 	int decode(const DecodeRequest &request) override;
 	std::span<const uint8_t> capture(unsigned int index) const override
@@ -93,6 +97,8 @@ private:
 
 	DecodeDevice &device_;
 	TamperOptions options_;
+	StreamFormat asked_;
+	mutable CaptureFormat claimed_;
 	std::mt19937 random_;
 	unsigned int requests_ = 0;
 	unsigned int sent_ = 0;

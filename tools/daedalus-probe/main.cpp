@@ -320,7 +320,9 @@ std::vector<ControlCase> controlCases()
 	    [](auto &s) { s.flags &= ~V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY; });
 	sps("SPS 4800x240 (beyond 4096x2304)", driver, -EINVAL,
 	    [](auto &s) { s.pic_width_in_mbs_minus1 = 299; });
-	sps("SPS max_num_ref_frames 17", core, -EINVAL, [](auto &s) { s.max_num_ref_frames = 17; });
+	sps("SPS max_num_ref_frames 17 (the DPB holds 16)", driver, -EINVAL,
+	    [](auto &s) { s.max_num_ref_frames = 17; });
+	sps("SPS max_num_ref_frames 33", core, -EINVAL, [](auto &s) { s.max_num_ref_frames = 33; });
 	sps("SPS log2_max_frame_num_minus4 13", core, -EINVAL,
 	    [](auto &s) { s.log2_max_frame_num_minus4 = 13; });
 	sps("SPS pic_order_cnt_type 3", core, -EINVAL, [](auto &s) { s.pic_order_cnt_type = 3; });
@@ -534,7 +536,7 @@ int runControls(const DecoderNode &decoder)
 			accepted++;
 		printf("  %-5s %-52s TRY %-6s request %-6s %s%s\n", c.codec, c.what,
 		       errnoName(tried), errnoName(set), ok ? "ok" : "WRONG, expected ",
-		       ok ? (c.expected ? (std::string("(") + c.by + ")").c_str() : "")
+		       ok ? (c.expected ? (std::string(" (") + c.by + ")").c_str() : "")
 			  : errnoName(c.expected));
 	}
 	printf("controls: %u cases, %u refused as expected, %u valid accepted, %u wrong\n", cases,
