@@ -765,12 +765,17 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 
 	std::string did;
 	bool expectRestart = false;
+	/* ACTION:norestart: no request after the action (a stand-in daemon answers it late). */
+	std::string action = o.action;
+	const bool noRestart = action.ends_with(":norestart");
+	if (noRestart)
+		action.resize(action.size() - strlen(":norestart"));
 	const Clock::time_point actionStart = Clock::now();
-	if (o.action == "streamoff") {
+	if (action == "streamoff") {
 		ret = s.node.stream(kOutput, false);
 		did = std::string("STREAMOFF OUTPUT: ") + errnoName(ret);
 		expectRestart = true;
-	} else if (o.action == "streamoff-capture") {
+	} else if (action == "streamoff-capture") {
 		ret = s.node.stream(kCapture, false);
 		uint32_t count = 0;
 		const int freed = s.node.reqbufs(kCapture, &count);
@@ -778,7 +783,7 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 		      ", REQBUFS(0) CAPTURE: " + errnoName(freed);
 		ret = ret ? ret : freed;
 		expectRestart = true;
-	} else if (o.action == "reqbufs0") {
+	} else if (action == "reqbufs0") {
 		uint32_t count = 0;
 		const int out = s.node.reqbufs(kOutput, &count);
 		count = 0;
@@ -787,7 +792,7 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 		      ", CAPTURE " + errnoName(capture);
 		/* vb2 refuses to free the buffers of a streaming queue. */
 		ret = out == -EBUSY && capture == -EBUSY ? 0 : -EINVAL;
-	} else if (o.action == "flush") {
+	} else if (action == "flush") {
 		v4l2_decoder_cmd cmd{};
 		cmd.cmd = V4L2_DEC_CMD_FLUSH;
 		const int flush = s.node.ioctl(VIDIOC_DECODER_CMD, &cmd);
@@ -797,22 +802,22 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 		did = std::string("DECODER_CMD FLUSH: ") + errnoName(flush) +
 		      ", STOP (stateful only): " + errnoName(stop);
 		ret = flush == 0 && stop == -EINVAL ? 0 : -EINVAL;
-	} else if (o.action == "close") {
+	} else if (action == "close") {
 		s.outputs.clear();
 		s.node.video.reset();
 		did = "video fd closed (request and media fds kept)";
 		ret = 0;
-	} else if (o.action == "hang") {
+	} else if (action == "hang") {
 		printf("  request queued, job with the daemon: %s; waiting to be killed\n",
 		       pending ? "yes" : "no (already done)");
 		fflush(stdout);
 		for (;;)
 			pause();
-	} else if (o.action == "none") {
+	} else if (action == "none") {
 		did = "nothing";
 		ret = 0;
 	} else {
-		fprintf(stderr, "%s: unknown action '%s'\n", kName, o.action.c_str());
+		fprintf(stderr, "%s: unknown action '%s'\n", kName, action.c_str());
 		return 2;
 	}
 	const double actionMs = msSince(actionStart);
@@ -820,8 +825,8 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 	const double done = waitRequest(s.request.get(), o.timeoutMs, start);
 	bool bufError = false;
 	std::string buffers;
-	if (done >= 0 && s.node.video.isValid() && o.action != "streamoff" &&
-	    o.action != "streamoff-capture") {
+	if (done >= 0 && s.node.video.isValid() && action != "streamoff" &&
+	    action != "streamoff-capture") {
 		const int a = dequeue(&s, kOutput, &bufError);
 		const int b = dequeue(&s, kCapture, &bufError);
 		buffers = a || b     ? ", DQBUF failed"
@@ -838,11 +843,11 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 		return 1;
 
 	/* The context serves again after a restart (a seek). */
-	if (expectRestart) {
+	if (expectRestart && !noRestart) {
 		uint32_t count = 2;
 		s.node.stream(kOutput, false);
 		s.node.stream(kCapture, false);
-		if (o.action == "streamoff-capture")
+		if (action == "streamoff-capture")
 			s.node.reqbufs(kCapture, &count);
 		xioctl(s.request.get(), MEDIA_REQUEST_IOC_REINIT, nullptr);
 		ret = s.node.stream(kOutput, true);
