@@ -59,15 +59,18 @@ const struct daedalus_coded_fmt daedalus_coded_fmts[] = {
 
 const unsigned int daedalus_num_coded_fmts = ARRAY_SIZE(daedalus_coded_fmts);
 
+/*
+ * A control whose value travels with each job: daedalus_try_ctrl() checks
+ * it beyond what the control framework checks.
+ */
 #define DAEDALUS_CTRL(ctrl_id, c)					\
-	{ .cfg.id = (ctrl_id), .codec = (c), .to_daemon = true }
-
-/* A control whose value decides the CAPTURE formats (bit depth). */
-#define DAEDALUS_SEQ_CTRL(ctrl_id, c)					\
 	{								\
 		.cfg = { .id = (ctrl_id), .ops = &daedalus_ctrl_ops },	\
 		.codec = (c), .to_daemon = true,			\
 	}
+
+/* A control whose value decides the CAPTURE formats (bit depth). */
+#define DAEDALUS_SEQ_CTRL(ctrl_id, c)	DAEDALUS_CTRL(ctrl_id, c)
 
 const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
 	DAEDALUS_SEQ_CTRL(V4L2_CID_STATELESS_H264_SPS, DAEDALUS_CODEC_H264),
@@ -130,6 +133,7 @@ const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
 	{
 		.cfg = {
 			.id = V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY,
+			.ops = &daedalus_ctrl_ops,
 			.dims = { V4L2_AV1_MAX_TILE_COUNT },
 		},
 		.codec = DAEDALUS_CODEC_AV1,
@@ -177,16 +181,148 @@ unsigned int daedalus_seq_bit_depth(u32 id, union v4l2_ctrl_ptr ptr)
 	}
 }
 
-/* The daemon writes 8-bit pictures as NV12 and 10-bit ones as P010. */
+/* The largest frame any OUTPUT format accepts. */
+static bool daedalus_frame_too_big(u32 width, u32 height)
+{
+	const struct v4l2_frmsize_stepwise *max =
+		&daedalus_coded_fmts[0].frmsize;
+
+	return width > max->max_width || height > max->max_height;
+}
+
+/*
+ * H.264 as hantro and rkvdec check it: 4:0:0 or 4:2:0 (the CAPTURE formats
+ * are 4:2:0), the same bit depth for luma and chroma, no more reference
+ * frames than the DPB holds, and, while H.264 is the
+ * OUTPUT format, a picture no larger than that format (rounded up to whole
+ * macroblocks): its CAPTURE buffers are made for that size.
+ */
+static int daedalus_try_h264_sps(struct daedalus_ctx *ctx,
+				 const struct v4l2_ctrl_h264_sps *sps)
+{
+	const struct v4l2_pix_format_mplane *coded = &ctx->coded_fmt.fmt.pix_mp;
+	u32 width, height;
+
+	if (sps->chroma_format_idc > 1)
+		return -EINVAL;
+	if (sps->bit_depth_chroma_minus8 != sps->bit_depth_luma_minus8)
+		return -EINVAL;
+	/* The framework allows 32; the DPB (and DECODE_PARAMS) holds 16. */
+	if (sps->max_num_ref_frames > V4L2_H264_NUM_DPB_ENTRIES)
+		return -EINVAL;
+
+	width = (sps->pic_width_in_mbs_minus1 + 1) * 16;
+	height = (sps->pic_height_in_map_units_minus1 + 1) * 16;
+	if (!(sps->flags & V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY))
+		height *= 2;
+	if (daedalus_frame_too_big(width, height))
+		return -EINVAL;
+	if (ctx->coded_desc && ctx->coded_desc->codec == DAEDALUS_CODEC_H264 &&
+	    (width > ALIGN(coded->width, 16) ||
+	     height > ALIGN(coded->height, 16)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Profiles 0 and 2 only (4:2:0), frames within the decoder's limits. */
+static int daedalus_try_vp9_frame(const struct v4l2_ctrl_vp9_frame *frame)
+{
+	if (frame->profile != 0 && frame->profile != 2)
+		return -EINVAL;
+	if (daedalus_frame_too_big(frame->frame_width_minus_1 + 1,
+				   frame->frame_height_minus_1 + 1))
+		return -EINVAL;
+	return 0;
+}
+
+/* Main profile only (4:2:0 and 4:0:0), as the profile menu says. */
+static int daedalus_try_av1_sequence(const struct v4l2_ctrl_av1_sequence *seq)
+{
+	if (seq->seq_profile != 0)
+		return -EINVAL;
+	if (daedalus_frame_too_big(seq->max_frame_width_minus_1 + 1,
+				   seq->max_frame_height_minus_1 + 1))
+		return -EINVAL;
+	return 0;
+}
+
+static int daedalus_try_av1_frame(const struct v4l2_ctrl_av1_frame *frame)
+{
+	u32 width = max_t(u32, frame->frame_width_minus_1 + 1,
+			  frame->upscaled_width);
+
+	if (daedalus_frame_too_big(width, frame->frame_height_minus_1 + 1))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Tiles inside the tile grid, not empty, and inside the largest OUTPUT
+ * buffer; the daemon checks them against the request's own buffer.
+ */
+static int daedalus_try_av1_tiles(const struct v4l2_ctrl *ctrl)
+{
+	const struct v4l2_ctrl_av1_tile_group_entry *tile =
+		ctrl->p_new.p_av1_tile_group_entry;
+	unsigned int i;
+
+	for (i = 0; i < ctrl->new_elems; i++, tile++) {
+		if (tile->tile_row >= V4L2_AV1_MAX_TILE_ROWS ||
+		    tile->tile_col >= V4L2_AV1_MAX_TILE_COLS ||
+		    !tile->tile_size ||
+		    tile->tile_offset >= DAEDALUS_MAX_CODED_SIZE ||
+		    tile->tile_size > DAEDALUS_MAX_CODED_SIZE -
+				      tile->tile_offset)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int daedalus_try_vp8_frame(const struct v4l2_ctrl_vp8_frame *frame)
+{
+	if (daedalus_frame_too_big(frame->width, frame->height))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * What the control framework does not check (v4l2-ctrls-core.c checks each
+ * field's range): values the decoder cannot honour or that contradict the
+ * format, refused with -EINVAL as VIDIOC_S_EXT_CTRLS allows. The daemon
+ * fails the jobs whose values contradict each other or the bitstream. The
+ * daemon writes 8-bit pictures as NV12 and 10-bit ones as P010.
+ */
 static int daedalus_try_ctrl(struct v4l2_ctrl *ctrl)
 {
+	struct daedalus_ctx *ctx = container_of(ctrl->handler,
+						struct daedalus_ctx, hdl);
 	unsigned int depth = daedalus_seq_bit_depth(ctrl->id, ctrl->p_new);
+	int ret = 0;
 
-	if (ctrl->id == V4L2_CID_STATELESS_H264_SPS &&
-	    ctrl->p_new.p_h264_sps->bit_depth_chroma_minus8 !=
-	    ctrl->p_new.p_h264_sps->bit_depth_luma_minus8)
+	if (depth && depth != 8 && depth != 10)
 		return -EINVAL;
-	return depth == 8 || depth == 10 ? 0 : -EINVAL;
+
+	switch (ctrl->id) {
+	case V4L2_CID_STATELESS_H264_SPS:
+		ret = daedalus_try_h264_sps(ctx, ctrl->p_new.p_h264_sps);
+		break;
+	case V4L2_CID_STATELESS_VP9_FRAME:
+		ret = daedalus_try_vp9_frame(ctrl->p_new.p_vp9_frame);
+		break;
+	case V4L2_CID_STATELESS_AV1_SEQUENCE:
+		ret = daedalus_try_av1_sequence(ctrl->p_new.p_av1_sequence);
+		break;
+	case V4L2_CID_STATELESS_AV1_FRAME:
+		ret = daedalus_try_av1_frame(ctrl->p_new.p_av1_frame);
+		break;
+	case V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY:
+		ret = daedalus_try_av1_tiles(ctrl);
+		break;
+	case V4L2_CID_STATELESS_VP8_FRAME:
+		ret = daedalus_try_vp8_frame(ctrl->p_new.p_vp8_frame);
+		break;
+	}
+	return ret;
 }
 
 /*
@@ -331,7 +467,35 @@ static const struct v4l2_m2m_ops daedalus_m2m_ops = {
 	.job_abort = daedalus_job_abort,
 };
 
+/*
+ * A request fd can outlive every other file of the device: the media core
+ * frees it through the media device's ops (and reads the media device) when
+ * its last reference goes, and does not pin the driver. Each request holds
+ * a reference to the module, so the module (and with it the device) stays
+ * until the last request is freed; rmmod is refused until then.
+ */
+static struct media_request *daedalus_request_alloc(struct media_device *mdev)
+{
+	struct media_request *req;
+
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return NULL;
+	/* Allocated through an open media device, which pins the module. */
+	__module_get(THIS_MODULE);
+	return req;
+}
+
+static void daedalus_request_free(struct media_request *req)
+{
+	kfree(req);
+	/* Last: the media core does not come back into the module. */
+	module_put(THIS_MODULE);
+}
+
 static const struct media_device_ops daedalus_media_ops = {
+	.req_alloc = daedalus_request_alloc,
+	.req_free = daedalus_request_free,
 	.req_validate = daedalus_request_validate,
 	.req_queue = v4l2_m2m_request_queue,
 };

@@ -13,10 +13,6 @@
 
 #include "daedalus.h"
 
-/* OUTPUT buffers: at least this big, and never bigger than the limit. */
-#define DAEDALUS_MIN_CODED_SIZE		(256U * 1024U)
-#define DAEDALUS_MAX_CODED_SIZE		(64U * 1024U * 1024U)
-
 /* The first format of a bit depth is its default. */
 static const struct daedalus_decoded_fmt daedalus_decoded_fmts[] = {
 	{ .fourcc = V4L2_PIX_FMT_NV12, .bit_depth = 8 },

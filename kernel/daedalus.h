@@ -29,6 +29,10 @@
 #define DAEDALUS_NAME		"daedalus_v4l2"
 #define DAEDALUS_CARD		"daedalus-v4l2"
 
+/* OUTPUT buffers: at least this big, and never bigger than the limit. */
+#define DAEDALUS_MIN_CODED_SIZE	(256U * 1024U)
+#define DAEDALUS_MAX_CODED_SIZE	(64U * 1024U * 1024U)
+
 /* The largest control area one job can need (checked per job). */
 #define DAEDALUS_MAX_CTRL_BYTES	(64 * 1024)
 

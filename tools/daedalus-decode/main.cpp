@@ -19,6 +19,7 @@
 #include "av1_client.h"
 #include "h264_client.h"
 #include "input.h"
+#include "tamper_device.h"
 #include "v4l2_decoder.h"
 #include "vp9_client.h"
 
@@ -43,6 +44,8 @@ struct Options {
 	std::string output;
 	bool md5 = false;
 	bool quiet = false;
+	unsigned long passes = 1;
+	TamperOptions tamper;
 	std::string input;
 };
 
@@ -64,13 +67,28 @@ void usage(FILE *out)
 		"                      display order\n"
 		"      --md5           print the md5 of those raw frames (as fluster computes it)\n"
 		"  -q, --quiet         no line per failed request\n"
+		"      --passes N      decode the stream N times, with an OUTPUT STREAMOFF (a\n"
+		"                      seek) between the passes; frames and md5 are the first\n"
+		"                      pass's, requests count every pass (not with --frames)\n"
+		"\n"
+		"A hostile client (every spoiled request must fail or decode without harm):\n"
+		"      --corrupt KIND[:SEED]   spoil the OUTPUT data: truncate, random, bitflip\n"
+		"      --tamper-controls KIND  spoil the controls: refs (references to timestamps\n"
+		"                      that do not exist), contradict (H.264 PPS naming another\n"
+		"                      SPS, VP9/AV1 frames of twice the size), tiles (AV1 tiles\n"
+		"                      outside the OUTPUT data), random (random bytes)\n"
+		"      --small-format  configure the format at half the stream's size\n"
+		"      --skip-requests N  do not send the first N requests (later ones name\n"
+		"                      references this context never decoded)\n"
+		"      --spoil-every N spoil every Nth request sent (default 1)\n"
 		"  -h, --help          this text\n"
 		"\n"
 		"INPUT: H.264 Annex B (.264, .jsv, .26l), IVF (VP9, AV1), or a container\n"
 		"libavformat demuxes (WebM, Matroska, MP4, OBU) holding VP9 or AV1.\n"
 		"\n"
 		"Prints a summary line on stderr. Exit status: 0 when every request succeeded,\n"
-		"1 when a request failed or decoding stopped, 2 for bad arguments.\n",
+		"1 when a request failed or decoding stopped, 2 for bad arguments. A hostile run\n"
+		"prints a 'hostile:' line with the requests sent, spoiled and failed.\n",
 		kName);
 }
 
@@ -84,7 +102,15 @@ bool parseCount(const char *text, unsigned long *value)
 
 int parseOptions(int argc, char **argv, Options *options)
 {
-	enum { OptMd5 = 256 };
+	enum {
+		OptMd5 = 256,
+		OptPasses,
+		OptCorrupt,
+		OptTamperControls,
+		OptSmallFormat,
+		OptSkipRequests,
+		OptSpoilEvery,
+	};
 	static const option longOptions[] = {
 		{ "device", required_argument, nullptr, 'd' },
 		{ "mode", required_argument, nullptr, 'm' },
@@ -94,6 +120,12 @@ int parseOptions(int argc, char **argv, Options *options)
 		{ "output", required_argument, nullptr, 'o' },
 		{ "md5", no_argument, nullptr, OptMd5 },
 		{ "quiet", no_argument, nullptr, 'q' },
+		{ "passes", required_argument, nullptr, OptPasses },
+		{ "corrupt", required_argument, nullptr, OptCorrupt },
+		{ "tamper-controls", required_argument, nullptr, OptTamperControls },
+		{ "small-format", no_argument, nullptr, OptSmallFormat },
+		{ "skip-requests", required_argument, nullptr, OptSkipRequests },
+		{ "spoil-every", required_argument, nullptr, OptSpoilEvery },
 		{ "help", no_argument, nullptr, 'h' },
 		{ nullptr, 0, nullptr, 0 },
 	};
@@ -150,6 +182,63 @@ int parseOptions(int argc, char **argv, Options *options)
 		case 'q':
 			options->quiet = true;
 			break;
+		case OptPasses:
+			if (!parseCount(optarg, &options->passes)) {
+				fprintf(stderr, "%s: --passes wants a positive number, not '%s'\n",
+					kName, optarg);
+				return 2;
+			}
+			break;
+		case OptCorrupt: {
+			const std::string spec = optarg;
+			const size_t colon = spec.find(':');
+			unsigned long seed = 1;
+			if (!parseDataTamper(spec.substr(0, colon), &options->tamper.data) ||
+			    (colon != std::string::npos &&
+			     !parseCount(spec.c_str() + colon + 1, &seed))) {
+				fprintf(stderr,
+					"%s: --corrupt wants truncate, random or bitflip, and a "
+					"positive seed after ':', not '%s'\n",
+					kName, optarg);
+				return 2;
+			}
+			options->tamper.seed = static_cast<uint32_t>(seed);
+			break;
+		}
+		case OptTamperControls:
+			if (!parseControlTamper(optarg, &options->tamper.controls)) {
+				fprintf(stderr,
+					"%s: --tamper-controls wants refs, contradict, tiles or "
+					"random, not '%s'\n",
+					kName, optarg);
+				return 2;
+			}
+			break;
+		case OptSmallFormat:
+			options->tamper.smallFormat = true;
+			break;
+		case OptSkipRequests: {
+			unsigned long count;
+			if (!parseCount(optarg, &count)) {
+				fprintf(stderr,
+					"%s: --skip-requests wants a positive number, not '%s'\n",
+					kName, optarg);
+				return 2;
+			}
+			options->tamper.skipRequests = static_cast<unsigned int>(count);
+			break;
+		}
+		case OptSpoilEvery: {
+			unsigned long every;
+			if (!parseCount(optarg, &every)) {
+				fprintf(stderr,
+					"%s: --spoil-every wants a positive number, not '%s'\n",
+					kName, optarg);
+				return 2;
+			}
+			options->tamper.every = static_cast<unsigned int>(every);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -258,9 +347,16 @@ int main(int argc, char **argv)
 		}
 	}
 
+	const TamperOptions &tamper = options.tamper;
+	const bool hostile = tamper.data != DataTamper::None ||
+			     tamper.controls != ControlTamper::None || tamper.smallFormat ||
+			     tamper.skipRequests;
+	TamperDevice device(*decoder, tamper);
+
 	unsigned long frames = 0;
 	bool writeFailed = false;
 	ClientOptions clientOptions;
+	clientOptions.passes = static_cast<unsigned int>(options.passes);
 	clientOptions.onPicture = [&](const Picture &picture) {
 		frames++;
 		if (output && !writeFailed &&
@@ -281,13 +377,13 @@ int main(int argc, char **argv)
 	RunResult result;
 	switch (input.codec) {
 	case Codec::H264:
-		result = runH264Client(input.stream, options.style, *decoder, clientOptions);
+		result = runH264Client(input.stream, options.style, device, clientOptions);
 		break;
 	case Codec::Vp9:
-		result = runVp9Client(input.units, options.style, *decoder, clientOptions);
+		result = runVp9Client(input.units, options.style, device, clientOptions);
 		break;
 	case Codec::Av1:
-		result = runAv1Client(input.units, options.style, *decoder, clientOptions);
+		result = runAv1Client(input.units, options.style, device, clientOptions);
 		break;
 	default:
 		break;
@@ -311,6 +407,12 @@ int main(int argc, char **argv)
 		kName, frames, result.requests, result.failedJobs, seconds,
 		seconds > 0 ? frames / seconds : 0.0, codecName(input.codec), options.input.c_str(),
 		input.container.c_str(), styleName(options.style), decoder->node().video.c_str());
+	if (hostile)
+		fprintf(stderr,
+			"hostile: %u requests sent, %u spoiled, %u of them failed, %u failed in "
+			"all, %u not sent\n",
+			device.sent(), device.spoiled(), device.spoiledFailed(), result.failedJobs,
+			device.skipped());
 	if (options.md5)
 		printf("%s  %s\n", result.md5.c_str(), options.input.c_str());
 
