@@ -49,7 +49,7 @@ ffmpeg -v error -y "${src[@]}" -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g
 	"$WORK/soak-vp9.webm" || fail "cannot make the VP9 stream"
 ffmpeg -v error -y "${src[@]}" -c:v libx264 -preset ultrafast -bf 2 -g 30 -f h264 \
 	"$WORK/soak-h264.264" || fail "cannot make the H.264 stream"
-ffmpeg -v error -y "${src[@]}" -c:v libaom-av1 -cpu-used 10 -usage realtime -g 30 -f ivf \
+ffmpeg -v error -y "${src[@]}" -c:v libaom-av1 -cpu-used 8 -usage realtime -g 30 -f ivf \
 	"$WORK/soak-av1.ivf" || fail "cannot make the AV1 stream"
 say "streams: 64x64, 60 frames of VP9 (libvpx), H.264 (x264, B-frames), AV1 (libaom), made in $(elapsed "$t0" "$(now)") s"
 streams=("$WORK/soak-vp9.webm" "$WORK/soak-h264.264" "$WORK/soak-av1.ivf")
