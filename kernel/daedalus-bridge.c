@@ -508,6 +508,7 @@ void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type)
 static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 			   struct daedalus_attach __user *uarg)
 {
+	char comm[TASK_COMM_LEN];
 	struct daedalus_attach arg;
 	bool bad;
 
@@ -527,6 +528,7 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	if (bad)
 		return -EPROTO;
 
+	get_task_comm(comm, current);
 	spin_lock(&br->lock);
 	if (br->daemon) {
 		spin_unlock(&br->lock);
@@ -536,7 +538,7 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	br->generation++;
 	br->attaches++;
 	br->daemon_pid = task_tgid_nr(current);
-	get_task_comm(br->daemon_comm, current);
+	memcpy(br->daemon_comm, comm, sizeof(comm));
 	trace_daedalus_daemon(true, br->daemon_pid, 0);
 	spin_unlock(&br->lock);
 	return 0;
