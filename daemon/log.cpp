@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,40 @@ const char *levelName(LogLevel level)
 		return "DEBUG";
 	}
 	return "?????";
+}
+
+/* syslog priorities, as sd-daemon(3) prefixes read by the journal. */
+int syslogPriority(LogLevel level)
+{
+	switch (level) {
+	case LogLevel::Error:
+		return 3;
+	case LogLevel::Warn:
+		return 4;
+	case LogLevel::Info:
+		return 6;
+	case LogLevel::Debug:
+		return 7;
+	}
+	return 6;
+}
+
+/*
+ * Whether stderr is the journal's stream (systemd sets $JOURNAL_STREAM to its
+ * "device:inode"): lines then carry a priority prefix and no time stamp.
+ */
+bool stderrIsJournal()
+{
+	static const bool journal = [] {
+		const char *stream = getenv("JOURNAL_STREAM");
+		struct stat st;
+		unsigned long long dev, ino;
+		if (!stream || sscanf(stream, "%llu:%llu", &dev, &ino) != 2 ||
+		    fstat(STDERR_FILENO, &st) < 0)
+			return false;
+		return st.st_dev == dev && st.st_ino == ino;
+	}();
+	return journal;
 }
 
 } /* namespace */
@@ -59,7 +95,13 @@ LogMessage::~LogMessage()
 
 	char prefix[96];
 	int len;
-	if (ctxId_ == kNoContext)
+	if (stderrIsJournal() && ctxId_ == kNoContext)
+		len = snprintf(prefix, sizeof(prefix), "<%d>%s: ", syslogPriority(level_),
+			       category_.name());
+	else if (stderrIsJournal())
+		len = snprintf(prefix, sizeof(prefix), "<%d>%s ctx %lld: ", syslogPriority(level_),
+			       category_.name(), static_cast<long long>(ctxId_));
+	else if (ctxId_ == kNoContext)
 		len = snprintf(prefix, sizeof(prefix),
 			       "[%5lld.%06ld] %s %s: ", static_cast<long long>(ts.tv_sec),
 			       ts.tv_nsec / 1000, levelName(level_), category_.name());

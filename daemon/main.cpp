@@ -19,6 +19,7 @@
 #include "daedalus_device.h"
 #include "job_processor.h"
 #include "log.h"
+#include "service_notify.h"
 #include "unique_fd.h"
 
 using namespace daedalus;
@@ -176,6 +177,12 @@ int Daemon::attach()
 	if (!options_.dumpDir.empty())
 		LOG(Daemon, Info)
 			<< "dumping every job's controls and OUTPUT bytes to " << options_.dumpDir;
+
+	/* Started by systemd (Type=notify): ready once attached. */
+	ret = notifyServiceManager("READY=1\nSTATUS=attached to " + path);
+	if (ret < 0)
+		LOG(Daemon, Warn) << "cannot notify the service manager ($NOTIFY_SOCKET): "
+				  << errorString(ret);
 	return 0;
 }
 
@@ -261,6 +268,7 @@ int Daemon::run(const sigset_t &signals)
 			struct signalfd_siginfo info;
 			if (read(signalFd.get(), &info, sizeof(info)) == sizeof(info)) {
 				LOG(Daemon, Info) << "exiting on " << strsignal(info.ssi_signo);
+				notifyServiceManager("STOPPING=1");
 				return EXIT_SUCCESS;
 			}
 		}

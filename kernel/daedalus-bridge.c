@@ -24,6 +24,7 @@
 #include <linux/uaccess.h>
 
 #include "daedalus.h"
+#include "trace.h"
 
 static struct daedalus_dev *daedalus_misc_to_dev(struct file *file)
 {
@@ -211,6 +212,7 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 		return ERR_PTR(-ENOMEM);
 
 	kref_init(&job->ref);
+	job->queued = ktime_get();
 	INIT_LIST_HEAD(&job->msg.node);
 	job->msg.type = DAEDALUS_MSG_JOB;
 	job->dev = ctx->dev;
@@ -266,6 +268,40 @@ static bool daedalus_job_claim(struct daedalus_bridge *br,
 	return true;
 }
 
+static void daedalus_stats_end(struct daedalus_stats *s, int status,
+			       enum daedalus_end end, u32 latency_us)
+{
+	if (end == DAEDALUS_END_WATCHDOG) {
+		s->timed_out++;
+	} else if (status) {
+		s->failed++;
+		if (end == DAEDALUS_END_NO_DAEMON)
+			s->no_daemon++;
+	} else {
+		s->done++;
+		s->lat_us[s->lat_count++ % DAEDALUS_LAT_SAMPLES] = latency_us;
+	}
+}
+
+/*
+ * Counts the end of @job, which the caller has claimed (or never queued), in
+ * the device's and its context's statistics.
+ */
+static void daedalus_job_account(struct daedalus_bridge *br,
+				 struct daedalus_job_obj *job, int status,
+				 enum daedalus_end end)
+{
+	s64 us = ktime_us_delta(ktime_get(), job->queued);
+	u32 latency_us = clamp_t(s64, us, 0, U32_MAX);
+
+	lockdep_assert_held(&br->lock);
+
+	daedalus_stats_end(&br->stats, status, end, latency_us);
+	daedalus_stats_end(&job->ctx->stats, status, end, latency_us);
+	trace_daedalus_job_end(job->desc.ctx_id, job->desc.seqno, status, end,
+			       latency_us);
+}
+
 /* Completes the request of @ctx's current job. */
 static void daedalus_run_done(struct daedalus_ctx *ctx, int status,
 			      const struct daedalus_result *res)
@@ -311,7 +347,8 @@ static void daedalus_job_watchdog(struct work_struct *work)
 	spin_lock(&br->lock);
 	claimed = daedalus_job_claim(br, job);
 	if (claimed)
-		br->stats.timed_out++;
+		daedalus_job_account(br, job, -ETIMEDOUT,
+				     DAEDALUS_END_WATCHDOG);
 	spin_unlock(&br->lock);
 
 	if (claimed) {
@@ -366,9 +403,9 @@ void daedalus_device_run(void *priv)
 
 	spin_lock(&br->lock);
 	br->stats.jobs++;
+	ctx->stats.jobs++;
 	if (!br->daemon) {
-		br->stats.no_daemon++;
-		br->stats.failed++;
+		daedalus_job_account(br, job, -ENODEV, DAEDALUS_END_NO_DAEMON);
 		spin_unlock(&br->lock);
 		dev_warn_ratelimited(&dev->pdev->dev,
 				     "context %u: no daemon attached, failing the request\n",
@@ -389,6 +426,9 @@ void daedalus_device_run(void *priv)
 	kref_get(&job->ref);
 	queue_delayed_work(br->wq, &job->watchdog,
 			   msecs_to_jiffies(daedalus_job_timeout_ms));
+	trace_daedalus_job_queue(ctx->id, job->desc.seqno, job->desc.codec,
+				 job->desc.width, job->desc.height,
+				 job->desc.timestamp);
 	spin_unlock(&br->lock);
 
 	daedalus_dbg(dev, "context %u: job %llu queued (ts %llu)\n", ctx->id,
@@ -408,7 +448,8 @@ void daedalus_job_abort(void *priv)
 	if (job) {
 		claimed = daedalus_job_claim(br, job);
 		if (claimed)
-			br->stats.failed++;
+			daedalus_job_account(br, job, -ECANCELED,
+					     DAEDALUS_END_ABORT);
 	}
 	spin_unlock(&br->lock);
 
@@ -467,6 +508,7 @@ void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type)
 static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 			   struct daedalus_attach __user *uarg)
 {
+	char comm[TASK_COMM_LEN];
 	struct daedalus_attach arg;
 	bool bad;
 
@@ -486,6 +528,7 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	if (bad)
 		return -EPROTO;
 
+	get_task_comm(comm, current);
 	spin_lock(&br->lock);
 	if (br->daemon) {
 		spin_unlock(&br->lock);
@@ -493,6 +536,10 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	}
 	br->daemon = file;
 	br->generation++;
+	br->attaches++;
+	br->daemon_pid = task_tgid_nr(current);
+	memcpy(br->daemon_comm, comm, sizeof(comm));
+	trace_daedalus_daemon(true, br->daemon_pid, 0);
 	spin_unlock(&br->lock);
 	return 0;
 }
@@ -505,10 +552,13 @@ static void daedalus_detach(struct daedalus_dev *dev)
 	LIST_HEAD(pending);
 	LIST_HEAD(claimed);
 	unsigned int failed = 0;
+	pid_t pid;
 
 	spin_lock(&br->lock);
 	br->daemon = NULL;
 	br->generation++;
+	pid = br->daemon_pid;
+	br->daemon_pid = 0;
 	list_splice_init(&br->inflight, &pending);
 	list_splice_tail_init(&br->queue, &pending);
 	list_for_each_entry_safe(msg, tmp, &pending, node) {
@@ -519,7 +569,8 @@ static void daedalus_detach(struct daedalus_dev *dev)
 
 			if (daedalus_job_claim(br, job)) {
 				list_add_tail(&job->msg.node, &claimed);
-				br->stats.failed++;
+				daedalus_job_account(br, job, -ENODEV,
+						     DAEDALUS_END_DETACH);
 				failed++;
 			}
 		} else {
@@ -527,6 +578,7 @@ static void daedalus_detach(struct daedalus_dev *dev)
 			kfree(container_of(msg, struct daedalus_event, msg));
 		}
 	}
+	trace_daedalus_daemon(false, pid, failed);
 	spin_unlock(&br->lock);
 
 	list_for_each_entry_safe(msg, tmp, &claimed, node) {
@@ -645,6 +697,8 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 	job->state = DAEDALUS_JOB_FETCHED;
 	list_add_tail(&job->msg.node, &br->inflight);
 	kref_get(&job->ref);
+	trace_daedalus_job_fetch(job->desc.ctx_id, job->desc.seqno,
+				 job->ctrl_bytes);
 	spin_unlock(&br->lock);
 
 	ret = daedalus_fetch_job(br, job, &msg, umsg);
@@ -652,7 +706,7 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 		spin_lock(&br->lock);
 		claimed = daedalus_job_claim(br, job);
 		if (claimed)
-			br->stats.failed++;
+			daedalus_job_account(br, job, ret, DAEDALUS_END_FETCH);
 		spin_unlock(&br->lock);
 		if (claimed)
 			daedalus_job_finish(job, ret, NULL);
@@ -693,10 +747,7 @@ static int daedalus_complete(struct daedalus_dev *dev, struct file *file,
 		spin_unlock(&br->lock);
 		return -ENOENT;
 	}
-	if (status)
-		br->stats.failed++;
-	else
-		br->stats.done++;
+	daedalus_job_account(br, job, status, DAEDALUS_END_ANSWER);
 	spin_unlock(&br->lock);
 
 	daedalus_dbg(dev, "context %u: job %llu answered: %d\n",
@@ -789,6 +840,7 @@ int daedalus_bridge_init(struct daedalus_dev *dev)
 		destroy_workqueue(br->wq);
 		return ret;
 	}
+	daedalus_debugfs_init(dev);
 	return 0;
 }
 
@@ -796,6 +848,7 @@ void daedalus_bridge_exit(struct daedalus_dev *dev)
 {
 	struct daedalus_bridge *br = &dev->bridge;
 
+	daedalus_debugfs_exit(dev);
 	misc_deregister(&br->misc);
 	/* Waits for the last watchdogs to drop their references. */
 	destroy_workqueue(br->wq);

@@ -406,6 +406,7 @@ static int daedalus_open(struct file *file)
 	ctx->fh.m2m_ctx->q_lock = &ctx->vb_mutex;
 
 	v4l2_fh_add(&ctx->fh);
+	list_add_tail(&ctx->node, &dev->ctxs);
 	mutex_unlock(&dev->dev_mutex);
 
 	daedalus_dbg(dev, "context %u opened\n", ctx->id);
@@ -429,6 +430,7 @@ static int daedalus_release(struct file *file)
 	daedalus_dbg(dev, "context %u closing\n", ctx->id);
 
 	mutex_lock(&dev->dev_mutex);
+	list_del(&ctx->node);
 	v4l2_fh_del(&ctx->fh);
 	/* Fails a job still with the daemon and frees the buffers. */
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
@@ -593,6 +595,7 @@ static int daedalus_probe(struct platform_device *pdev)
 	if (!dev)
 		return -ENOMEM;
 	mutex_init(&dev->dev_mutex);
+	INIT_LIST_HEAD(&dev->ctxs);
 	dev->pdev = pdev;
 
 	ret = daedalus_bridge_init(dev);

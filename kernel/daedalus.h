@@ -9,10 +9,12 @@
 #define _DAEDALUS_H_
 
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
 #include <linux/platform_device.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -96,6 +98,40 @@ extern const unsigned int daedalus_num_coded_fmts;
 extern const struct daedalus_ctrl_desc daedalus_ctrl_descs[];
 extern const unsigned int daedalus_num_ctrl_descs;
 
+/* Who ended a job: the trace event daedalus_job_end names it. */
+enum daedalus_end {
+	DAEDALUS_END_ANSWER,
+	DAEDALUS_END_WATCHDOG,
+	DAEDALUS_END_DETACH,
+	DAEDALUS_END_ABORT,
+	DAEDALUS_END_NO_DAEMON,
+	DAEDALUS_END_FETCH,
+};
+
+/* Latencies kept per device and per context, for the status file. */
+#define DAEDALUS_LAT_SAMPLES	256
+
+/**
+ * struct daedalus_stats - what became of the jobs of a device or a context
+ * @jobs: jobs started (device_run)
+ * @done: jobs the daemon answered with success
+ * @failed: jobs that failed (daemon error, detach, cancel, no daemon)
+ * @timed_out: jobs the watchdog ended
+ * @no_daemon: jobs failed at once because no daemon was attached
+ * @lat_count: decoded jobs whose latency was recorded, in all
+ * @lat_us: the latencies (queue to answer, microseconds) of the last
+ *	%DAEDALUS_LAT_SAMPLES decoded jobs, a ring indexed by @lat_count
+ */
+struct daedalus_stats {
+	u64 jobs;
+	u64 done;
+	u64 failed;
+	u64 timed_out;
+	u64 no_daemon;
+	u64 lat_count;
+	u32 lat_us[DAEDALUS_LAT_SAMPLES];
+};
+
 /**
  * struct daedalus_bridge - the character device the daemon attaches to
  * @misc: the character device, /dev/daedalus-v4l2
@@ -108,7 +144,11 @@ extern const unsigned int daedalus_num_ctrl_descs;
  * @queue: messages (jobs and events) the daemon has not fetched yet
  * @inflight: jobs fetched by the daemon and not answered yet
  * @waitq: woken when @queue gains a message or the daemon detaches
+ * @daemon_pid: the process id of the attached daemon (0 when detached)
+ * @daemon_comm: its command name
+ * @attaches: how many times a daemon attached
  * @stats: counters, for the status tool and the tests
+ * @debugfs: the module's debugfs folder (status file)
  */
 struct daedalus_bridge {
 	struct miscdevice misc;
@@ -121,13 +161,11 @@ struct daedalus_bridge {
 	struct list_head queue;
 	struct list_head inflight;
 	wait_queue_head_t waitq;
-	struct {
-		u64 jobs;
-		u64 done;
-		u64 failed;
-		u64 timed_out;
-		u64 no_daemon;
-	} stats;
+	pid_t daemon_pid;
+	char daemon_comm[TASK_COMM_LEN];
+	u64 attaches;
+	struct daedalus_stats stats;
+	struct dentry *debugfs;
 };
 
 /**
@@ -140,6 +178,7 @@ struct daedalus_bridge {
  * @dev_mutex: serialises the ioctls of the video node that do not touch a
  *	queue (formats, controls) and open/release
  * @next_ctx_id: the id of the next context (protected by @dev_mutex)
+ * @ctxs: the open contexts (protected by @dev_mutex)
  * @bridge: the daemon side
  */
 struct daedalus_dev {
@@ -150,6 +189,7 @@ struct daedalus_dev {
 	struct v4l2_m2m_dev *m2m_dev;
 	struct mutex dev_mutex; /* node ioctls that touch no queue */
 	u32 next_ctx_id;
+	struct list_head ctxs;
 	struct daedalus_bridge bridge;
 };
 
@@ -170,6 +210,8 @@ struct daedalus_dev {
  * @sent_gen: the bridge generation in which a job of this context was last
  *	queued for the daemon (protected by the bridge lock)
  * @job: the job handed to the daemon, or NULL (protected by the bridge lock)
+ * @node: entry in the device's list of contexts (protected by its dev_mutex)
+ * @stats: what became of this context's jobs (protected by the bridge lock)
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
@@ -185,6 +227,8 @@ struct daedalus_ctx {
 	u32 cap_seq;
 	u32 sent_gen;
 	struct daedalus_job_obj *job;
+	struct list_head node;
+	struct daedalus_stats stats;
 };
 
 /**
@@ -237,6 +281,7 @@ enum daedalus_job_state {
  *	a FETCH in progress
  * @msg: the queue entry (type JOB)
  * @state: where the job is (protected by the bridge lock)
+ * @queued: when device_run() queued it
  * @dev: the device (outlives every job)
  * @ctx: the context; only dereferenced by whoever finishes the job
  * @watchdog: fails the job when the daemon does not answer in time
@@ -250,6 +295,7 @@ struct daedalus_job_obj {
 	struct kref ref;
 	struct daedalus_qmsg msg;
 	enum daedalus_job_state state;
+	ktime_t queued;
 	struct daedalus_dev *dev;
 	struct daedalus_ctx *ctx;
 	struct delayed_work watchdog;
@@ -293,5 +339,9 @@ void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
 void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type);
 u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev);
 bool daedalus_bridge_attached(struct daedalus_dev *dev);
+
+/* daedalus-debugfs.c */
+void daedalus_debugfs_init(struct daedalus_dev *dev);
+void daedalus_debugfs_exit(struct daedalus_dev *dev);
 
 #endif /* _DAEDALUS_H_ */
