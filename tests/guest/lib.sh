@@ -78,14 +78,14 @@ gst_decode() {
 gst_retry() {
 	local err=$1
 	shift
-	GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err" && return 0
+	GST_DEBUG_NO_COLOR=1 GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err" && return 0
 	grep -q "took too long" "$err" || return 1
 	if grep -q "Not enough memory" "$err"; then
 		say "GStreamer's 1 s per request ran out (emulation) and left it no OUTPUT buffer (\"$(grep -m1 -o 'Request [0-9]* took too long' "$err")\", then \"Not enough memory\"); trying once more"
 	else
 		say "GStreamer's 1 s per request ran out (emulation); trying once more"
 	fi
-	GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err"
+	GST_DEBUG_NO_COLOR=1 GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err"
 }
 
 # The codec of a stream file as FFmpeg names it (h264, vp9, av1).
