@@ -55,7 +55,9 @@ while IFS=$'\t' read -r name features; do
 
 	t0=$(now)
 	rm -f "$WORK/gst.yuv"
-	if gst_retry "$WORK/gst.err" gst_v4l2_decode "$file" "$WORK/gst.yuv"; then
+	gst_retry "$WORK/gst.err" gst_v4l2_decode "$file" "$WORK/gst.yuv"
+	rc=$?
+	if ((rc == 0)); then
 		got=$(md5sum <"$WORK/gst.yuv" | cut -d' ' -f1)
 		got_bytes=$(stat -c %s "$WORK/gst.yuv")
 		if [[ $got == "$md5" ]]; then
@@ -63,6 +65,10 @@ while IFS=$'\t' read -r name features; do
 		else
 			count="$got_bytes of $bytes bytes"
 		fi
+	elif ((rc == 124)); then
+		got=failed count="no end after $GST_TIMEOUT s"
+	elif ((rc > 128)); then
+		got=failed count="crashed: $(kill -l $((rc - 128)))"
 	else
 		got=failed count="error: $({ grep -m1 '^ERROR' "$WORK/gst.err" || grep -m1 -i error "$WORK/gst.err"; } | cut -c1-60)"
 	fi

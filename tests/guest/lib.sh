@@ -75,11 +75,14 @@ gst_decode() {
 # buffer, and the next picture fails with "Not enough memory to decode H264 stream" (the
 # bitstream allocator has 2 buffers and never waits). Without that warning the error is not
 # retried. A pipeline that ends normally is never retried: its pictures are compared.
+# Returns the status of the last try.
 gst_retry() {
-	local err=$1
+	local err=$1 rc
 	shift
-	GST_DEBUG_NO_COLOR=1 GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err" && return 0
-	grep -q "took too long" "$err" || return 1
+	GST_DEBUG_NO_COLOR=1 GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}v4l2codecs-decoder:2" "$@" 2>"$err"
+	rc=$?
+	((rc == 0)) && return 0
+	grep -q "took too long" "$err" || return $rc
 	if grep -q "Not enough memory" "$err"; then
 		say "GStreamer's 1 s per request ran out (emulation) and left it no OUTPUT buffer (\"$(grep -m1 -o 'Request [0-9]* took too long' "$err")\", then \"Not enough memory\"); trying once more"
 	else
@@ -124,11 +127,13 @@ gst_v4l2_decode() {
 	esac
 	chain+=("${codec}parse" ! "v4l2sl${codec}dec" ! "video/x-raw,format=NV12" ! videoconvert !
 		"video/x-raw,format=I420" ! videocodectestsink)
-	# A pipeline that waits for ever is a failure, not a stuck run.
+	# A pipeline that waits for ever is a failure, not a stuck run. --no-fault: on a crash
+	# gst-launch's fault handler prints a stack trace and then waits for a debugger for ever
+	# ("Spinning"); without it the crash ends the pipeline at once (status 128 + signal).
 	if [[ -n $out ]]; then
-		timeout "${GST_TIMEOUT:-600}" gst-launch-1.0 -q filesrc location="$file" ! "${chain[@]}" location="$out"
+		timeout "${GST_TIMEOUT:-600}" gst-launch-1.0 -q --no-fault filesrc location="$file" ! "${chain[@]}" location="$out"
 	else
-		timeout "${GST_TIMEOUT:-1800}" gst-launch-1.0 -m filesrc location="$file" ! "${chain[@]}" |
+		timeout "${GST_TIMEOUT:-1800}" gst-launch-1.0 -m --no-fault filesrc location="$file" ! "${chain[@]}" |
 			sed -n 's/.*conformance\/checksum, checksum-type=(string)MD5, checksum=(string)\([0-9a-f]*\).*/\1/p'
 		return "${PIPESTATUS[0]}"
 	fi
