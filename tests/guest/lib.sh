@@ -148,6 +148,13 @@ client_timeout() {
 	echo $((watchdog + 1000))
 }
 
+# The number of jobs the daemon finished after the module's watchdog had failed them.
+watchdog_expiries() {
+	local n
+	n=$(grep -c "the module gives up" "$DAEMON_LOG" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 # client_decode NAME MODE FILE EXPECTED_MD5 EXPECTED_FRAMES [daedalus-decode options...]:
 # decodes FILE through the node with daedalus-decode in MODE (chromium, ffmpeg, gstreamer)
 # and prints one line: frames, requests, failed requests, md5 against the expected one, the
