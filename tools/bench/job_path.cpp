@@ -5,6 +5,7 @@
 
 #include "job_path.h"
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -185,6 +186,8 @@ JobTiming nodeDecode(const Clip &clip, client::ClientStyle style, const std::str
 	if (!node)
 		return timing;
 
+	/* A benchmark under emulation, not a test of the client's patience. */
+	node->setRequestTimeout(std::chrono::seconds(30));
 	TimedDevice timed(*node, &timing);
 	runClient(clip, style, timed, &timing);
 

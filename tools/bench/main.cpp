@@ -50,6 +50,7 @@ struct Options {
 	std::string device;
 	bool hold = false;
 	unsigned int traceJob = 0;
+	Threading threading = Threading::Daemon;
 	std::vector<std::string> clips;
 };
 
@@ -75,6 +76,8 @@ void usage(FILE *out)
 		"  -m, --mode MODE   the client to imitate: chromium (default), ffmpeg, gstreamer\n"
 		"  -d, --device DEV  the decoder's video node (default: the first that offers the codec)\n"
 		"      --hold        node: keep the stream open until stdin ends\n"
+		"      --frame-threads  plain: the library's default threading (libavcodec frame\n"
+		"                    threads, libdav1d frames in flight), not the daemon's\n"
 		"      --trace-allocs N  jobpath: print where the allocations of job N (from 1) of\n"
 		"                    the daemon's part come from (one run, no table)\n"
 		"  -h, --help        this text\n",
@@ -83,7 +86,7 @@ void usage(FILE *out)
 
 int parseOptions(int argc, char **argv, Options *options)
 {
-	enum { OptHold = 256, OptTrace };
+	enum { OptHold = 256, OptTrace, OptFrameThreads };
 	static const option longOptions[] = {
 		{ "threads", required_argument, nullptr, 't' },
 		{ "reps", required_argument, nullptr, 'r' },
@@ -92,6 +95,7 @@ int parseOptions(int argc, char **argv, Options *options)
 		{ "device", required_argument, nullptr, 'd' },
 		{ "hold", no_argument, nullptr, OptHold },
 		{ "trace-allocs", required_argument, nullptr, OptTrace },
+		{ "frame-threads", no_argument, nullptr, OptFrameThreads },
 		{ "help", no_argument, nullptr, 'h' },
 		{ nullptr, 0, nullptr, 0 },
 	};
@@ -138,6 +142,9 @@ int parseOptions(int argc, char **argv, Options *options)
 			break;
 		case OptHold:
 			options->hold = true;
+			break;
+		case OptFrameThreads:
+			options->threading = Threading::Library;
 			break;
 		case OptTrace:
 			if (!number(optarg, &options->traceJob))
@@ -438,9 +445,9 @@ int commandPlain(const Options &options)
 			return 1;
 		printf("%s: %u frames of %dx%d, %.2f ms per frame\n", path.c_str(), last.frames,
 		       last.width, last.height, median(ms));
-		printf("@plain codec=%s size=%dx%d frames=%u ms_per_frame=%.3f\n",
+		printf("@plain codec=%s size=%dx%d frames=%u threading=%s ms_per_frame=%.3f\n",
 		       tools::codecName(clip.codec), last.width, last.height, last.frames,
-		       median(ms));
+		       options.threading == Threading::Daemon ? "daemon" : "library", median(ms));
 	}
 	return 0;
 }
