@@ -30,8 +30,10 @@ class TimedDevice : public client::DecodeDevice
 {
 public:
 	TimedDevice(client::DecodeDevice &inner, JobTiming *timing,
-		    test::JobRunnerDevice *runnerDevice = nullptr, unsigned int traceJob = 0)
-		: inner_(inner), timing_(timing), runnerDevice_(runnerDevice), traceJob_(traceJob)
+		    test::JobRunnerDevice *runnerDevice = nullptr, PlainLoop *companion = nullptr,
+		    unsigned int traceJob = 0)
+		: inner_(inner), timing_(timing), runnerDevice_(runnerDevice),
+		  companion_(companion), traceJob_(traceJob)
 	{
 	}
 
@@ -76,6 +78,8 @@ public:
 			timing_->daemonSeconds += end - daemonStart_;
 			timing_->daemonCounts += allocCounts() - daemonCounts_;
 		}
+		if (companion_)
+			companion_->step();
 		return ret;
 	}
 
@@ -90,6 +94,7 @@ private:
 	client::DecodeDevice &inner_;
 	JobTiming *timing_;
 	test::JobRunnerDevice *runnerDevice_;
+	PlainLoop *companion_;
 	unsigned int traceJob_;
 	double daemonStart_ = 0;
 	AllocCounts daemonCounts_;
@@ -166,12 +171,14 @@ std::unique_ptr<client::V4l2Decoder> openNode(const std::string &device, uint32_
 } /* namespace */
 
 JobTiming jobPathDecode(const Clip &clip, client::ClientStyle style, const DecoderConfig &config,
-			unsigned int traceJob)
+			PlainLoop *companion, unsigned int traceJob)
 {
 	JobTiming timing;
 	test::JobRunnerDevice runner(config);
-	TimedDevice device(runner, &timing, &runner, traceJob);
+	TimedDevice device(runner, &timing, &runner, companion, traceJob);
 	runClient(clip, style, device, &timing);
+	if (companion)
+		companion->finish();
 	if (runner.runner())
 		timing.mappedBuffers = runner.runner()->processor().buffers().size();
 	return timing;

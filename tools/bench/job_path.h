@@ -34,12 +34,13 @@ struct JobTiming : Timing {
 };
 
 /*
- * Decode @clip in-process through the daemon's job path. With @traceJob,
- * print a backtrace of each allocation of that job's daemon part (counted
- * from 1).
+ * Decode @clip in-process through the daemon's job path. With @companion,
+ * run one packet of that plain loop after each job (outside the job's
+ * time), and the rest at the end. With @traceJob, print a backtrace of each
+ * allocation of that job's daemon part (counted from 1).
  */
 JobTiming jobPathDecode(const Clip &clip, client::ClientStyle style, const DecoderConfig &config,
-			unsigned int traceJob = 0);
+			PlainLoop *companion = nullptr, unsigned int traceJob = 0);
 
 /*
  * Decode @clip through the V4L2 node @device (empty: the first stateless

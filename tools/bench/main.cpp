@@ -285,7 +285,8 @@ int commandJobPath(const Options &options)
 			Clip clip;
 			if (!readClipOrSay(path, options.frames, &clip))
 				return 1;
-			JobTiming t = jobPathDecode(clip, options.style, config, options.traceJob);
+			JobTiming t = jobPathDecode(clip, options.style, config, nullptr,
+						    options.traceJob);
 			printf("%s: job %u of %u: %.0f allocations per job on average\n",
 			       path.c_str(), options.traceJob, t.jobs,
 			       double(t.daemonCounts.allocations) / t.jobs);
@@ -294,8 +295,8 @@ int commandJobPath(const Options &options)
 	}
 
 	printMachine(options);
-	printf("job path in-process (client on JobRunnerDevice) vs plain decode loop, %u thread(s), "
-	       "median of %u alternating runs\n\n",
+	printf("job path in-process (client on JobRunnerDevice) vs plain decode loop, interleaved "
+	       "frame by frame, %u thread(s), median of %u runs\n\n",
 	       options.threads, options.reps);
 	printf("%-5s %-9s %6s  %9s %9s %7s %9s  %11s %9s  %8s %8s %s\n", "codec", "size", "frames",
 	       "job fps", "plain fps", "ratio", "cpu ratio", "lib-def fps", "us/job", "allocs/j",
@@ -309,20 +310,32 @@ int commandJobPath(const Options &options)
 		std::vector<double> jobFps, plainFps, libraryFps, ratios, cpuRatios, daemonUs;
 		JobTiming lastJob;
 		Timing lastPlain;
+		/*
+		 * The job path and the plain loop interleaved frame by frame (a
+		 * packet of the plain loop after each job), then the plain loop
+		 * with the library's threading on its own, alternately.
+		 */
 		bool ok = alternate(
 			options.reps,
 			{ [&](unsigned int) {
-				 lastJob = jobPathDecode(clip, options.style, config);
+				 std::unique_ptr<PlainLoop> plain = PlainLoop::create(
+					 clip, options.threads, Threading::Daemon);
+				 lastJob = jobPathDecode(clip, options.style, config, plain.get());
+				 lastPlain = plain->timing();
 				 jobFps.push_back(perSecond(lastJob.frames, lastJob.seconds));
+				 plainFps.push_back(perSecond(lastPlain.frames, lastPlain.seconds));
+				 ratios.push_back(
+					 plainFps.back() > 0 ? jobFps.back() / plainFps.back() : 0);
+				 cpuRatios.push_back(
+					 lastJob.cpuSeconds > 0 && lastJob.frames &&
+							 lastPlain.frames
+						 ? (lastPlain.cpuSeconds / lastPlain.frames) /
+							   (lastJob.cpuSeconds / lastJob.frames)
+						 : 0);
 				 daemonUs.push_back(lastJob.daemonSeconds / lastJob.jobs * 1e6);
-				 return check(lastJob, "the job path", clip);
+				 return check(lastJob, "the job path", clip) &&
+					check(lastPlain, "the plain loop", clip);
 			 },
-			  [&](unsigned int) {
-				  lastPlain = plainDecode(clip, options.threads, Threading::Daemon);
-				  plainFps.push_back(
-					  perSecond(lastPlain.frames, lastPlain.seconds));
-				  return check(lastPlain, "the plain loop", clip);
-			  },
 			  [&](unsigned int) {
 				  Timing t = plainDecode(clip, options.threads, Threading::Library);
 				  libraryFps.push_back(perSecond(t.frames, t.seconds));
@@ -330,15 +343,8 @@ int commandJobPath(const Options &options)
 			  } });
 		if (!ok)
 			return 1;
-		for (size_t i = 0; i < jobFps.size(); i++)
-			ratios.push_back(plainFps[i] > 0 ? jobFps[i] / plainFps[i] : 0);
 
-		/* The last runs' counts (the same every run). CPU time per frame, plain over job.
-		 */
-		cpuRatios.push_back(lastJob.cpuSeconds > 0 && lastJob.frames && lastPlain.frames
-					    ? (lastPlain.cpuSeconds / lastPlain.frames) /
-						      (lastJob.cpuSeconds / lastJob.frames)
-					    : 0);
+		/* The last runs' counts (the same every run). */
 		const double allocsJob = double(lastJob.daemonCounts.allocations) / lastJob.jobs;
 		const double allocsFrame = double(lastPlain.counts.allocations) / lastPlain.frames;
 		const char *codec = tools::codecName(clip.codec);
@@ -353,7 +359,7 @@ int commandJobPath(const Options &options)
 		printf("%-5s %-9s %6u  %9.1f %9.1f %7.3f %9.3f  %11.1f %9.0f  %8.1f %8.1f "
 		       "%llu/%llu\n",
 		       codec, size, lastPlain.frames, median(jobFps), median(plainFps),
-		       median(ratios), cpuRatios[0], median(libraryFps), median(daemonUs),
+		       median(ratios), median(cpuRatios), median(libraryFps), median(daemonUs),
 		       allocsJob, allocsFrame,
 		       static_cast<unsigned long long>(lastJob.daemonCounts.mmaps),
 		       static_cast<unsigned long long>(lastJob.daemonCounts.munmaps));
@@ -362,7 +368,7 @@ int commandJobPath(const Options &options)
 		       "daemon_us_per_job=%.1f allocs_per_job=%.2f allocs_per_frame_plain=%.2f "
 		       "mmaps=%llu munmaps=%llu buffers=%zu job_fps_all=",
 		       codec, size, lastPlain.frames, lastJob.jobs, options.threads, options.reps,
-		       median(jobFps), median(plainFps), median(ratios), cpuRatios[0],
+		       median(jobFps), median(plainFps), median(ratios), median(cpuRatios),
 		       median(libraryFps), median(daemonUs), allocsJob, allocsFrame,
 		       static_cast<unsigned long long>(lastJob.daemonCounts.mmaps),
 		       static_cast<unsigned long long>(lastJob.daemonCounts.munmaps),
@@ -376,8 +382,8 @@ int commandJobPath(const Options &options)
 		fflush(stdout);
 	}
 	printf("\njob fps: pictures shown / time in the device's decode() (module stand-in + "
-	       "daemon);\nratio: median over the runs of job fps / plain fps of the same round; "
-	       "cpu ratio: process CPU time per frame, plain / job;\nlib-def fps: the plain loop "
+	       "daemon);\nratio: median over the runs of job fps / plain fps of the same run (the two "
+	       "interleaved frame by frame); cpu ratio: the same with process CPU time per frame;\nlib-def fps: the plain loop "
 	       "with the library's default threading (frame threads);\nus/job: the daemon's part "
 	       "of a job (JobProcessor::handleMessage); allocs/j: malloc-family calls in it "
 	       "(decoder threads included); allocs/f: the same per frame in the plain loop;\n"

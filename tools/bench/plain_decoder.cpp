@@ -30,20 +30,52 @@ double cpuClock()
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-namespace {
-
-struct Clock {
-	double wall = wallClock();
-	double cpu = cpuClock();
-	AllocCounts counts = allocCounts();
-
-	void stop(Timing *timing) const
+/* Adds the time and memory calls of its scope to a Timing. */
+class PlainLoop::Clock
+{
+public:
+	explicit Clock(Timing *timing) : timing_(timing) {}
+	~Clock()
 	{
-		timing->seconds = wallClock() - wall;
-		timing->cpuSeconds = cpuClock() - cpu;
-		timing->counts = allocCounts() - counts;
+		timing_->seconds += wallClock() - wall_;
+		timing_->cpuSeconds += cpuClock() - cpu_;
+		timing_->counts += allocCounts() - counts_;
 	}
+
+private:
+	Timing *timing_;
+	double wall_ = wallClock();
+	double cpu_ = cpuClock();
+	AllocCounts counts_ = allocCounts();
 };
+
+bool PlainLoop::step()
+{
+	if (closed_ || next_ >= clip_.packets.size() || !timing_.error.empty())
+		return false;
+	Clock clock(&timing_);
+	if (next_ == 0)
+		open(threads_, threading_);
+	if (timing_.error.empty())
+		decode(next_);
+	next_++;
+	return timing_.error.empty();
+}
+
+void PlainLoop::finish()
+{
+	while (step()) {
+	}
+	if (closed_)
+		return;
+	Clock clock(&timing_);
+	if (next_ == 0)
+		open(threads_, threading_);
+	close();
+	closed_ = true;
+}
+
+namespace {
 
 /*
  * The packets as libavcodec wants them (zeroed padding), made before the
@@ -64,125 +96,170 @@ std::vector<AVPacket *> makePackets(const Clip &clip)
 	return packets;
 }
 
-Timing decodeLibavcodec(const Clip &clip, unsigned int threads, Threading threading)
+class LibavcodecLoop : public PlainLoop
 {
-	Timing timing;
-	const AVCodecID id = clip.codec == tools::Codec::H264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_VP9;
-	const AVCodec *codec = avcodec_find_decoder(id);
-	if (!codec) {
-		timing.error = "libavcodec has no decoder for the clip";
-		return timing;
+public:
+	explicit LibavcodecLoop(const Clip &clip)
+		: PlainLoop(clip), packets_(makePackets(clip)), frame_(av_frame_alloc())
+	{
+	}
+	~LibavcodecLoop() override
+	{
+		avcodec_free_context(&ctx_);
+		av_frame_free(&frame_);
+		for (AVPacket *packet : packets_)
+			av_packet_free(&packet);
 	}
 
-	std::vector<AVPacket *> packets = makePackets(clip);
-	AVFrame *frame = av_frame_alloc();
-
-	const Clock clock;
-	AVCodecContext *ctx = avcodec_alloc_context3(codec);
-	ctx->thread_count = threads;
-	ctx->thread_type = threading == Threading::Daemon ? FF_THREAD_SLICE
-							  : FF_THREAD_FRAME | FF_THREAD_SLICE;
-	int ret = avcodec_open2(ctx, codec, nullptr);
-	if (ret < 0)
-		timing.error = "cannot open libavcodec's decoder";
-
-	auto receive = [&]() {
-		while (avcodec_receive_frame(ctx, frame) >= 0) {
-			if (!timing.frames++) {
-				timing.width = frame->width;
-				timing.height = frame->height;
-			}
-			av_frame_unref(frame);
+protected:
+	void open(unsigned int threads, Threading threading) override
+	{
+		const AVCodecID id = clip_.codec == tools::Codec::H264 ? AV_CODEC_ID_H264
+								       : AV_CODEC_ID_VP9;
+		const AVCodec *codec = avcodec_find_decoder(id);
+		ctx_ = codec ? avcodec_alloc_context3(codec) : nullptr;
+		if (!ctx_ || packets_.size() != clip_.packets.size() || !frame_) {
+			timing_.error = "no libavcodec decoder for the clip, or no memory";
+			return;
 		}
-	};
-	for (size_t i = 0; ret >= 0 && i <= packets.size(); i++) {
-		/* The last round drains. */
-		ret = avcodec_send_packet(ctx, i < packets.size() ? packets[i] : nullptr);
-		if (ret == AVERROR(EAGAIN))
-			ret = 0;
-		receive();
+		ctx_->thread_count = threads;
+		ctx_->thread_type = threading == Threading::Daemon
+					    ? FF_THREAD_SLICE
+					    : FF_THREAD_FRAME | FF_THREAD_SLICE;
+		if (avcodec_open2(ctx_, codec, nullptr) < 0)
+			timing_.error = "cannot open libavcodec's decoder";
 	}
-	avcodec_free_context(&ctx);
-	clock.stop(&timing);
 
-	av_frame_free(&frame);
-	for (AVPacket *packet : packets)
-		av_packet_free(&packet);
-	return timing;
-}
+	void decode(size_t packet) override { send(packets_[packet]); }
 
-Timing decodeDav1d(const Clip &clip, unsigned int threads, Threading threading)
+	void close() override
+	{
+		if (ctx_ && timing_.error.empty())
+			send(nullptr);
+		avcodec_free_context(&ctx_);
+	}
+
+private:
+	void send(const AVPacket *packet)
+	{
+		int ret = avcodec_send_packet(ctx_, packet);
+		if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF) {
+			timing_.error = "libavcodec failed";
+			return;
+		}
+		while (avcodec_receive_frame(ctx_, frame_) >= 0) {
+			if (!timing_.frames++) {
+				timing_.width = frame_->width;
+				timing_.height = frame_->height;
+			}
+			av_frame_unref(frame_);
+		}
+	}
+
+	std::vector<AVPacket *> packets_;
+	AVFrame *frame_;
+	AVCodecContext *ctx_ = nullptr;
+};
+
+class Dav1dLoop : public PlainLoop
 {
-	Timing timing;
-	Dav1dSettings settings;
-	dav1d_default_settings(&settings);
-	settings.n_threads = threads;
-	/* The daemon's: one frame in flight. 0 lets libdav1d choose. */
-	settings.max_frame_delay = threading == Threading::Daemon ? 1 : 0;
-	/* As the daemon: film grain applied (the clips have none). */
-	settings.apply_grain = 1;
-
-	const Clock clock;
-	Dav1dContext *ctx = nullptr;
-	if (dav1d_open(&ctx, &settings) < 0) {
-		timing.error = "cannot open libdav1d";
-		return timing;
+public:
+	explicit Dav1dLoop(const Clip &clip) : PlainLoop(clip) {}
+	~Dav1dLoop() override
+	{
+		if (ctx_)
+			dav1d_close(&ctx_);
 	}
 
-	auto drain = [&]() {
-		for (;;) {
-			Dav1dPicture picture{};
-			const int ret = dav1d_get_picture(ctx, &picture);
-			if (ret < 0)
-				return ret;
-			if (!timing.frames++) {
-				timing.width = picture.p.w;
-				timing.height = picture.p.h;
-			}
-			dav1d_picture_unref(&picture);
+protected:
+	void open(unsigned int threads, Threading threading) override
+	{
+		Dav1dSettings settings;
+		dav1d_default_settings(&settings);
+		settings.n_threads = threads;
+		/* The daemon's: one frame in flight. 0 lets libdav1d choose. */
+		settings.max_frame_delay = threading == Threading::Daemon ? 1 : 0;
+		/* As the daemon: film grain applied (the clips have none). */
+		settings.apply_grain = 1;
+		if (dav1d_open(&ctx_, &settings) < 0) {
+			ctx_ = nullptr;
+			timing_.error = "cannot open libdav1d";
 		}
-	};
+	}
 
-	for (const auto &unit : clip.packets) {
+	void decode(size_t packet) override
+	{
+		const auto &unit = clip_.packets[packet];
 		Dav1dData data{};
 		uint8_t *buffer = dav1d_data_create(&data, unit.size());
 		if (!buffer) {
-			timing.error = "out of memory";
-			break;
+			timing_.error = "out of memory";
+			return;
 		}
 		memcpy(buffer, unit.data(), unit.size());
-		while (data.sz > 0) {
-			int ret = dav1d_send_data(ctx, &data);
-			if (ret < 0 && ret != DAV1D_ERR(EAGAIN)) {
-				timing.error = "libdav1d failed";
-				break;
-			}
-			ret = drain();
-			if (ret != DAV1D_ERR(EAGAIN)) {
-				timing.error = "libdav1d failed";
-				break;
-			}
+		while (data.sz > 0 && timing_.error.empty()) {
+			int ret = dav1d_send_data(ctx_, &data);
+			if (ret < 0 && ret != DAV1D_ERR(EAGAIN))
+				timing_.error = "libdav1d failed";
+			else
+				drain();
 		}
 		if (data.sz > 0)
 			dav1d_data_unref(&data);
-		if (!timing.error.empty())
-			break;
 	}
-	/* The pictures still in flight: with no data left, libdav1d drains. */
-	if (timing.error.empty())
-		drain();
-	dav1d_close(&ctx);
-	clock.stop(&timing);
-	return timing;
-}
+
+	void close() override
+	{
+		/* The pictures still in flight: with no data left, libdav1d drains. */
+		if (ctx_ && timing_.error.empty())
+			drain();
+		if (ctx_)
+			dav1d_close(&ctx_);
+	}
+
+private:
+	void drain()
+	{
+		for (;;) {
+			Dav1dPicture picture{};
+			const int ret = dav1d_get_picture(ctx_, &picture);
+			if (ret == DAV1D_ERR(EAGAIN))
+				return;
+			if (ret < 0) {
+				timing_.error = "libdav1d failed";
+				return;
+			}
+			if (!timing_.frames++) {
+				timing_.width = picture.p.w;
+				timing_.height = picture.p.h;
+			}
+			dav1d_picture_unref(&picture);
+		}
+	}
+
+	Dav1dContext *ctx_ = nullptr;
+};
 
 } /* namespace */
 
+std::unique_ptr<PlainLoop> PlainLoop::create(const Clip &clip, unsigned int threads,
+					     Threading threading)
+{
+	std::unique_ptr<PlainLoop> loop;
+	if (clip.codec == tools::Codec::Av1)
+		loop.reset(new Dav1dLoop(clip));
+	else
+		loop.reset(new LibavcodecLoop(clip));
+	loop->threads_ = threads;
+	loop->threading_ = threading;
+	return loop;
+}
+
 Timing plainDecode(const Clip &clip, unsigned int threads, Threading threading)
 {
-	if (clip.codec == tools::Codec::Av1)
-		return decodeDav1d(clip, threads, threading);
-	return decodeLibavcodec(clip, threads, threading);
+	std::unique_ptr<PlainLoop> loop = PlainLoop::create(clip, threads, threading);
+	loop->finish();
+	return loop->timing();
 }
 
 } /* namespace daedalus::bench */

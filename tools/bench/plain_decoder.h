@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "alloc_counter.h"
@@ -39,7 +40,46 @@ struct Timing {
 	std::string error;
 };
 
-/* Decode @clip with @threads threads (0: the library picks). */
+/*
+ * The loop, one packet at a time, so that it can run interleaved with the
+ * job path (a packet here after each job there): both sides then meet the
+ * same load from the rest of the machine. Only the calls' own time counts.
+ */
+class PlainLoop
+{
+public:
+	/* A loop over @clip with @threads threads (0: the library picks). */
+	static std::unique_ptr<PlainLoop> create(const Clip &clip, unsigned int threads,
+						 Threading threading);
+	virtual ~PlainLoop() = default;
+
+	/* Decode the next packet; false when none is left (or on error). */
+	bool step();
+	/* Decode what is left and drain the decoder; closes it. */
+	void finish();
+
+	const Timing &timing() const { return timing_; }
+
+protected:
+	explicit PlainLoop(const Clip &clip) : clip_(clip) {}
+
+	virtual void open(unsigned int threads, Threading threading) = 0;
+	virtual void decode(size_t packet) = 0;
+	virtual void close() = 0;
+
+	const Clip &clip_;
+	Timing timing_;
+
+private:
+	class Clock;
+
+	unsigned int threads_ = 0;
+	Threading threading_ = Threading::Daemon;
+	size_t next_ = 0;
+	bool closed_ = false;
+};
+
+/* Decode @clip with @threads threads (0: the library picks), all at once. */
 Timing plainDecode(const Clip &clip, unsigned int threads, Threading threading);
 
 /* Monotonic and process CPU clocks, in seconds. */
