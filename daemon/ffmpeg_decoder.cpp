@@ -5,6 +5,7 @@
 
 #include "ffmpeg_decoder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -180,10 +181,35 @@ int FfmpegDecoder::preparePacket(const DecodeJob &job, AVPacket *packet)
 	 * A copy: libavcodec wants zeroed padding after the data, and the
 	 * client must not be able to change the bitstream while it is parsed.
 	 */
-	int ret = av_new_packet(packet, job.bitstream.size());
+	int ret = allocatePacket(packet, job.bitstream.size());
 	if (ret < 0)
-		return averrorToErrno(ret);
+		return ret;
 	memcpy(packet->data, job.bitstream.data(), job.bitstream.size());
+	return 0;
+}
+
+int FfmpegDecoder::allocatePacket(AVPacket *packet, size_t size)
+{
+	if (size > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
+		return -EINVAL;
+	const size_t needed = size + AV_INPUT_BUFFER_PADDING_SIZE;
+
+	/* Writable: ours is the only reference, libavcodec let go of it. */
+	AVBufferRef *buffer = spareBuffer_.release();
+	if (!buffer || !av_buffer_is_writable(buffer) ||
+	    static_cast<size_t>(buffer->size) < needed) {
+		av_buffer_unref(&buffer);
+		/* Some room to grow: a larger picture need not allocate again. */
+		const size_t capacity = std::min<size_t>(needed + needed / 2, INT32_MAX);
+		buffer = av_buffer_alloc(capacity);
+		if (!buffer)
+			return -ENOMEM;
+	}
+
+	memset(buffer->data + size, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+	packet->buf = buffer;
+	packet->data = buffer->data;
+	packet->size = static_cast<int>(size);
 	return 0;
 }
 
@@ -224,6 +250,9 @@ int FfmpegDecoder::decode(const DecodeJob &job)
 	libavErrors_ = 0;
 	tracking_ = true;
 	ret = avcodec_send_packet(codec_.get(), packet_.get());
+	/* libavcodec took a reference of its own (or a copy): keep ours for the next job. */
+	spareBuffer_.reset(packet_->buf);
+	packet_->buf = nullptr;
 	av_packet_unref(packet_.get());
 
 	/* Drain, so that the packet is decoded completely; keep the last frame. */

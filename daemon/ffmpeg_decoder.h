@@ -34,10 +34,14 @@ struct AVPacketDeleter {
 struct AVFrameDeleter {
 	void operator()(AVFrame *frame) const { av_frame_free(&frame); }
 };
+struct AVBufferRefDeleter {
+	void operator()(AVBufferRef *buffer) const { av_buffer_unref(&buffer); }
+};
 
 using AVCodecContextPtr = std::unique_ptr<AVCodecContext, AVCodecContextDeleter>;
 using AVPacketPtr = std::unique_ptr<AVPacket, AVPacketDeleter>;
 using AVFramePtr = std::unique_ptr<AVFrame, AVFrameDeleter>;
+using AVBufferRefPtr = std::unique_ptr<AVBufferRef, AVBufferRefDeleter>;
 
 /* A libavcodec error as a negative errno (-EIO for non-errno errors). */
 int averrorToErrno(int err);
@@ -89,6 +93,14 @@ protected:
 	virtual int preparePacket(const DecodeJob &job, AVPacket *packet);
 
 	/*
+	 * Give @packet (empty) a buffer of @size bytes followed by zeroed
+	 * padding, as av_new_packet() does; the last job's buffer is reused
+	 * when libavcodec holds no reference to it any more, so that jobs do
+	 * not allocate. Returns 0 or a negative errno.
+	 */
+	int allocatePacket(AVPacket *packet, size_t size);
+
+	/*
 	 * The picture to write for @job once its packet is decoded. @allocated
 	 * is the last frame libavcodec allocated while decoding the packet,
 	 * @received the last frame avcodec_receive_frame() returned; either
@@ -124,6 +136,8 @@ private:
 
 	AVCodecContextPtr codec_;
 	AVPacketPtr packet_;
+	/* The buffer of the last job's packet, for allocatePacket(). */
+	AVBufferRefPtr spareBuffer_;
 	/* The last frame avcodec_receive_frame() returned for this job. */
 	AVFramePtr received_;
 	/* Where avcodec_receive_frame() writes. */

@@ -183,9 +183,9 @@ int H264Decoder::preparePacket(const DecodeJob &job, AVPacket *packet)
 	 * A copy: libavcodec wants zeroed padding after the data, and the
 	 * client must not be able to change the bitstream while it is parsed.
 	 */
-	ret = av_new_packet(packet, size);
+	ret = allocatePacket(packet, size);
 	if (ret < 0)
-		return averrorToErrno(ret);
+		return ret;
 
 	uint8_t *data = packet->data;
 	if (sendSps) {

@@ -223,8 +223,10 @@ class FrameBuilder
 public:
 	FrameBuilder(const Sequence &seq, const v4l2_ctrl_av1_frame &frame,
 		     const v4l2_ctrl_av1_film_grain *filmGrain,
-		     const std::array<ReferenceSlot, kNumRefFrames> &slots, std::string *error)
-		: seq_(seq), f_(frame), fg_(filmGrain), slots_(slots), error_(error)
+		     const std::array<ReferenceSlot, kNumRefFrames> &slots,
+		     std::vector<std::span<const uint8_t>> *tileData, std::string *error)
+		: seq_(seq), f_(frame), fg_(filmGrain), slots_(slots), error_(error),
+		  tileData_(*tileData)
 	{
 	}
 
@@ -294,8 +296,8 @@ private:
 	uint32_t miRows_ = 0;
 
 	TileLayout tiles_;
-	/* Tile data in tile order. */
-	std::vector<std::span<const uint8_t>> tileData_;
+	/* Tile data in tile order (the rebuilder's, reused from frame to frame). */
+	std::vector<std::span<const uint8_t>> &tileData_;
 	unsigned int tileSizeBytes_ = 1;
 
 	bool segEnabled_ = false;
@@ -1665,18 +1667,20 @@ int Av1Rebuilder::rebuild(const v4l2_ctrl_av1_sequence &sequence, const v4l2_ctr
 		}
 	}
 
-	FrameBuilder builder(seq, frame, filmGrain, slots, &error_);
+	FrameBuilder builder(seq, frame, filmGrain, slots, &tileData_, &error_);
 
 	int ret = builder.prepare(tiles, outputBuffer);
 	if (ret)
 		return ret;
 
-	BitWriter sequenceHeader;
+	BitWriter &sequenceHeader = sequenceHeader_;
+	sequenceHeader.clear();
 	ret = builder.writeSequenceHeader(sequenceHeader);
 	if (ret)
 		return ret;
 
-	BitWriter frameHeader;
+	BitWriter &frameHeader = frameHeader_;
+	frameHeader.clear();
 	ret = builder.writeFrameHeader(frameHeader);
 	if (ret)
 		return ret;

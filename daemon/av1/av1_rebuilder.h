@@ -65,6 +65,8 @@
 
 #include <linux/v4l2-controls.h>
 
+#include "bit_writer.h"
+
 namespace daedalus::av1 {
 
 inline constexpr unsigned int kNumRefFrames = 8;
@@ -158,6 +160,11 @@ private:
 	std::array<ReferenceSlot, kNumRefFrames> slots_;
 	std::string error_;
 	unsigned int precedingPictures_ = 0;
+
+	/* Scratch space of rebuild(), kept so that frames after the first allocate nothing. */
+	BitWriter sequenceHeader_;
+	BitWriter frameHeader_;
+	std::vector<std::span<const uint8_t>> tileData_;
 };
 
 } /* namespace daedalus::av1 */
