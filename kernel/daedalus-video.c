@@ -541,6 +541,12 @@ static int daedalus_init_vq(struct daedalus_ctx *ctx, struct vb2_queue *vq,
 	vq->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 	vq->lock = &ctx->vb_mutex;
 	vq->dev = ctx->dev->v4l2_dev.dev;
+	/*
+	 * A buffer the client sized beyond what the DMA allocator can give
+	 * (64 MiB OUTPUT buffers without CMA) fails REQBUFS with ENOMEM; it
+	 * must not make the page allocator warn.
+	 */
+	vq->gfp_flags = __GFP_NOWARN;
 	if (V4L2_TYPE_IS_OUTPUT(type)) {
 		vq->supports_requests = true;
 		vq->subsystem_flags |=
