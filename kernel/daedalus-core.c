@@ -257,8 +257,10 @@ static int daedalus_try_av1_frame(const struct v4l2_ctrl_av1_frame *frame)
 }
 
 /*
- * Tiles inside the tile grid, not empty, and inside the largest OUTPUT
- * buffer; the daemon checks them against the request's own buffer.
+ * Tiles inside the tile grid and inside the largest OUTPUT buffer; the
+ * daemon checks them against the request's own buffer. An empty tile passes
+ * here: it is the control's default value, which must stay valid (the
+ * daemon fails a job that has one).
  */
 static int daedalus_try_av1_tiles(const struct v4l2_ctrl *ctrl)
 {
@@ -269,7 +271,6 @@ static int daedalus_try_av1_tiles(const struct v4l2_ctrl *ctrl)
 	for (i = 0; i < ctrl->new_elems; i++, tile++) {
 		if (tile->tile_row >= V4L2_AV1_MAX_TILE_ROWS ||
 		    tile->tile_col >= V4L2_AV1_MAX_TILE_COLS ||
-		    !tile->tile_size ||
 		    tile->tile_offset >= DAEDALUS_MAX_CODED_SIZE ||
 		    tile->tile_size > DAEDALUS_MAX_CODED_SIZE -
 				      tile->tile_offset)
