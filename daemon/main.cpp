@@ -19,6 +19,7 @@
 #include "daedalus_device.h"
 #include "job_processor.h"
 #include "log.h"
+#include "privileges.h"
 #include "service_notify.h"
 #include "unique_fd.h"
 
@@ -32,6 +33,8 @@ struct Options {
 	std::string device = DaedalusDevice::kDefaultPath;
 	DecoderConfig decoder;
 	std::string dumpDir;
+	std::string user;
+	std::string group;
 	int verbosity = 0;
 };
 
@@ -45,6 +48,8 @@ void usage(const char *argv0)
 		"      --dump-controls DIR\n"
 		"                      debugging: write every job's controls and OUTPUT\n"
 		"                      bytes to DIR (also: environment DAEDALUS_DUMP_DIR)\n"
+		"  -u, --user USER     once attached, drop root: run as USER (name or uid)\n"
+		"  -g, --group GROUP   with --user: as GROUP (default: USER's primary group)\n"
 		"  -v, --verbose       log more (once: debug)\n"
 		"  -q, --quiet         log errors and warnings only\n"
 		"  -h, --help          this help\n",
@@ -58,6 +63,8 @@ int parseOptions(int argc, char **argv, Options *options)
 		{ "device", required_argument, nullptr, 'd' },
 		{ "threads", required_argument, nullptr, 't' },
 		{ "dump-controls", required_argument, nullptr, 'D' },
+		{ "user", required_argument, nullptr, 'u' },
+		{ "group", required_argument, nullptr, 'g' },
 		{ "verbose", no_argument, nullptr, 'v' },
 		{ "quiet", no_argument, nullptr, 'q' },
 		{ "help", no_argument, nullptr, 'h' },
@@ -69,7 +76,7 @@ int parseOptions(int argc, char **argv, Options *options)
 		options->dumpDir = dumpDir;
 
 	int opt;
-	while ((opt = getopt_long(argc, argv, "d:t:vqh", longOptions, nullptr)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:u:g:vqh", longOptions, nullptr)) != -1) {
 		switch (opt) {
 		case 'd':
 			options->device = optarg;
@@ -87,6 +94,12 @@ int parseOptions(int argc, char **argv, Options *options)
 		}
 		case 'D':
 			options->dumpDir = optarg;
+			break;
+		case 'u':
+			options->user = optarg;
+			break;
+		case 'g':
+			options->group = optarg;
 			break;
 		case 'v':
 			options->verbosity++;
@@ -106,6 +119,10 @@ int parseOptions(int argc, char **argv, Options *options)
 	if (optind < argc) {
 		fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
 		usage(argv[0]);
+		return -1;
+	}
+	if (!options->group.empty() && options->user.empty()) {
+		fprintf(stderr, "--group needs --user\n");
 		return -1;
 	}
 	return 0;
@@ -177,6 +194,19 @@ int Daemon::attach()
 	if (!options_.dumpDir.empty())
 		LOG(Daemon, Info)
 			<< "dumping every job's controls and OUTPUT bytes to " << options_.dumpDir;
+
+	/*
+	 * Nothing from here on needs root: the device is open and attached, the
+	 * buffers arrive as file descriptors. With --user, never go on as root.
+	 */
+	if (!options_.user.empty()) {
+		ret = dropPrivileges(options_.user, options_.group);
+		if (ret < 0) {
+			LOG(Daemon, Error) << "cannot drop privileges to " << options_.user << ": "
+					   << errorString(ret) << "; exiting";
+			return ret;
+		}
+	}
 
 	/* Started by systemd (Type=notify): ready once attached. */
 	ret = notifyServiceManager("READY=1\nSTATUS=attached to " + path);

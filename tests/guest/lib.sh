@@ -36,12 +36,13 @@ media_node() {
 
 daemon_pid() { pgrep -x daedalus-v4l2d | head -n1; }
 
-# Starts the daemon in the background (as tests/vm/guest does) and waits until it attached:
-# a new "attached" line in the log (the log already holds the first daemon's).
-start_daemon() {
+# Starts the daemon in the background (as tests/vm/guest does), with ARGS if given, and waits
+# until it attached: a new "attached" line in the log (the log already holds the first
+# daemon's).
+start_daemon() { # [ARGS...]
 	local seen
 	seen=$(grep -c "Daemon: attached to" "$DAEMON_LOG" 2>/dev/null)
-	setsid "$DAEMON" >>"$DAEMON_LOG" 2>&1 </dev/null &
+	setsid "$DAEMON" "$@" >>"$DAEMON_LOG" 2>&1 </dev/null &
 	local i
 	for i in $(seq 100); do
 		(($(grep -c "Daemon: attached to" "$DAEMON_LOG" 2>/dev/null) > ${seen:-0})) && return 0
