@@ -8,6 +8,11 @@
 # spoiled request must fail with an error or decode without harm; no client may hang (a request
 # unanswered within the client's timeout fails the test); the daemon keeps its pid; a clean
 # decode in another context, running all along, stays md5-identical to FFmpeg's software decode.
+# VP8 (daedalus-decode has no VP8 mode) goes through GStreamer's v4l2slvp8dec instead, once the
+# rest is done: spoiled copies of VP8 conformance vectors (tests/guest/ivf_spoil.py: flipped
+# bits, truncated frames, random payloads behind valid frame headers, broken IVF framing), each
+# pipeline must end (a timeout fails it), the daemon keeps its pid, and the clean vector decoded
+# right after is md5-identical to FFmpeg's software decode.
 . /src/tests/guest/lib.sh
 
 DECODE=/src/build/guest/tools/daedalus-decode
@@ -115,7 +120,6 @@ if [[ -f $vectors/MANIFEST.tsv ]]; then
 	else
 		say "no av1-1-b8-05-mv in $vectors: AV1 not tried"
 	fi
-	say "VP8: daedalus-decode has no VP8 client; the VP8 job path is fuzzed on the host (fuzz_job)"
 else
 	say "no conformance vectors at $vectors: H.264 and AV1 not tried"
 fi
@@ -132,6 +136,77 @@ if ((cleans == 0 || bad != 0)); then
 else
 	say "clean context: $cleans decodes of $CLEAN_FRAMES frames alongside, all md5 $reference (FFmpeg's)"
 fi
+# VP8 through GStreamer, after the clean context is done: the module's counters are then VP8's.
+mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug 2>/dev/null
+STATUS=/sys/kernel/debug/$DAEDALUS_CARD/status
+counters() { # "JOBS FAILED" (failed and timed out) of the whole device, or "? ?"
+	local line
+	line=$(grep -m1 '^device ' "$STATUS" 2>/dev/null)
+	if [[ $line =~ jobs=([0-9]+).*failed=([0-9]+).*timed_out=([0-9]+) ]]; then
+		echo "${BASH_REMATCH[1]} $((BASH_REMATCH[2] + BASH_REMATCH[3]))"
+	else
+		echo "? ?"
+	fi
+}
+vp8_inputs=0 vp8_jobs=0 vp8_failed=0
+vp8_dir=$vectors/resources/VP8-TEST-VECTORS
+if [[ ! -d $vp8_dir ]]; then
+	say "no VP8-TEST-VECTORS in $vectors: VP8 not tried"
+elif ! gst-inspect-1.0 v4l2slvp8dec >/dev/null 2>&1; then
+	say "GStreamer has no v4l2slvp8dec element: VP8 not tried"
+	status=1
+else
+	for name in vp80-00-comprehensive-002 vp80-04-partitions-1405 vp80-00-comprehensive-014; do
+		ivf=$vp8_dir/$name/$name.ivf
+		[[ -f $ivf ]] || { say "no $ivf: skipped"; continue; }
+		kinds=(bitflip:21 truncate:22 random:23 anyflip:24)
+		[[ $name == vp80-00-comprehensive-002 ]] && kinds+=(oversize zerosize cut header)
+		for kind in "${kinds[@]}"; do
+			spoilt=$WORK/vp8-${kind%%:*}.ivf
+			python3 /src/tests/guest/ivf_spoil.py "$kind" "$ivf" "$spoilt" ||
+				fail "ivf_spoil.py $kind $ivf failed"
+			read -r j0 f0 <<<"$(counters)"
+			t0=$(now)
+			timeout 120 gst-launch-1.0 -q --no-fault filesrc location="$spoilt" ! ivfparse ! \
+				v4l2slvp8dec ! video/x-raw,format=NV12 ! fakesink >/dev/null 2>"$WORK/vp8.log"
+			rc=$?
+			read -r j1 f1 <<<"$(counters)"
+			vp8_inputs=$((vp8_inputs + 1))
+			verdict=ok
+			if ((rc == 124)); then
+				verdict="FAILED: no end within 120 s (hang)"
+				status=1
+			elif ! kill -0 "$pid" 2>/dev/null; then
+				verdict="FAILED: the daemon (pid $pid) is gone"
+				status=1
+			fi
+			jobs="?" failedj="?"
+			if [[ $j0 != "?" && $j1 != "?" ]]; then
+				jobs=$((j1 - j0)) failedj=$((f1 - f0))
+				vp8_jobs=$((vp8_jobs + jobs)) vp8_failed=$((vp8_failed + failedj))
+			fi
+			say "$(printf '%-30s %-18s %4s requests, %3s failed, gst-launch exit %-3s %s (%s s)' \
+				"vp8 ${kind%%:*}" "${name#vp80-}" "$jobs" "$failedj" "$rc" "$verdict" "$(elapsed "$t0" "$(now)")")"
+			[[ $verdict == ok ]] || tail -n 3 "$WORK/vp8.log" | sed 's/^/      /'
+			[[ $verdict != *daemon* ]] || exit 1
+		done
+		# The clean vector right after: FFmpeg's md5 (I420 through videoconvert, as 70-streams).
+		want=$(ffmpeg -v error -i "$ivf" -pix_fmt yuv420p -f md5 - | sed 's/^MD5=//')
+		got=$(gst_retry "$WORK/vp8-clean.log" timeout 300 gst-launch-1.0 -m --no-fault \
+			filesrc location="$ivf" ! ivfparse ! v4l2slvp8dec ! video/x-raw,format=NV12 ! \
+			videoconvert ! video/x-raw,format=I420 ! videocodectestsink |
+			sed -n 's/.*conformance\/checksum, checksum-type=(string)MD5, checksum=(string)\([0-9a-f]*\).*/\1/p')
+		if [[ -n $want && $got == "$want" ]]; then
+			say "$(printf '%-30s %-18s md5 %s (FFmpeg %s) match' "vp8 clean, right after" "${name#vp80-}" "$got" "$want")"
+		else
+			say "$(printf '%-30s %-18s md5 %s (FFmpeg %s) MISMATCH' "vp8 clean, right after" "${name#vp80-}" "${got:-none}" "${want:-none}")"
+			tail -n 5 "$WORK/vp8-clean.log" | sed 's/^/      /'
+			status=1
+		fi
+	done
+	say "vp8 (GStreamer v4l2slvp8dec): $vp8_inputs spoiled inputs, $vp8_jobs requests, $vp8_failed failed with an error"
+fi
+
 now_pid=$(daemon_pid)
 [[ $now_pid == "$pid" ]] || { say "the daemon's pid changed: $pid -> ${now_pid:-none}"; status=1; }
 say "hostile: $runs clients, $sent requests sent, $spoiled spoiled, $failed of those failed with an error, $((spoiled - failed)) decoded without harm; daemon pid $pid survived: $([[ $now_pid == "$pid" ]] && echo yes || echo NO)"
