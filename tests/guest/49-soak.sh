@@ -3,11 +3,13 @@
 # are made here with FFmpeg and decoded again and again by daedalus-decode in Chromium's way
 # (--passes: an OUTPUT STREAMOFF between the passes; a new process, so a new context, every
 # DAEDALUS_SOAK_PASSES passes), round robin over the codecs, until DAEDALUS_SOAK_FRAMES requests
-# have run (default 5000: about 3 min of guest time; `DAEDALUS_SOAK_FRAMES=100000` for the
-# issue's full soak, about an hour of guest time under emulation). The daemon's RSS and fd count, the kernel's unreclaimable slab and the number of
-# dma-bufs are sampled after a warm-up, during the run and at the end: the fds and dma-bufs must
-# be back to the warm-up's count, RSS and slab within a few MiB of it (flat, not growing with the
-# frames), and every run's md5 the first run's.
+# have run (default 5000: about 3-5 min of guest time; `DAEDALUS_SOAK_FRAMES=100000` for the
+# issue's full soak: 26 min of guest time on a loaded host, docs/testing.md). The daemon's RSS
+# and fd count, the kernel's unreclaimable slab and the number of dma-bufs are sampled after a
+# warm-up, during the run and at the end: the fds and dma-bufs must be back to the warm-up's
+# count, RSS and SUnreclaim within 8 MiB of it, the peaks of RSS and SUnreclaim after the
+# clients of the second half within 2 MiB of the first half's (flat, not growing with the
+# frames; checked with 6 clients or more per half), and every run's md5 the first run's.
 . /src/tests/guest/lib.sh
 
 DECODE=/src/build/guest/tools/daedalus-decode
