@@ -20,7 +20,7 @@
 #include "job_processor.h"
 #include "log.h"
 #include "service_notify.h"
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 using namespace daedalus;
 
