@@ -22,7 +22,7 @@
 
 #include <uapi/daedalus-v4l2.h>
 
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 namespace daedalus {
 

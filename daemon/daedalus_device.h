@@ -12,7 +12,7 @@
 
 #include <uapi/daedalus-v4l2.h>
 
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 namespace daedalus {
 

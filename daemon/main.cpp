@@ -21,7 +21,7 @@
 #include "log.h"
 #include "privileges.h"
 #include "service_notify.h"
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 using namespace daedalus;
 

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 namespace daedalus {
 

@@ -23,32 +23,16 @@ unsigned int floorLog2(uint32_t x)
 
 } /* namespace */
 
-void BitWriter::writeBits(uint32_t value, unsigned int n)
-{
-	if (n > 32 || (n < 32 && (value >> n) != 0)) {
-		ok_ = false;
-		return;
-	}
-
-	for (unsigned int i = n; i-- > 0;) {
-		if ((bits_ & 7) == 0)
-			data_.push_back(0);
-		if ((value >> i) & 1)
-			data_.back() |= 0x80 >> (bits_ & 7);
-		bits_++;
-	}
-}
-
 void BitWriter::writeSu(int32_t value, unsigned int n)
 {
 	if (n == 0 || n > 32) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
 	const int64_t limit = int64_t(1) << (n - 1);
 	if (value < -limit || value >= limit) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
@@ -59,7 +43,7 @@ void BitWriter::writeSu(int32_t value, unsigned int n)
 void BitWriter::writeNs(uint32_t value, uint32_t n)
 {
 	if (n == 0 || value >= n) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
@@ -80,7 +64,7 @@ void BitWriter::writeLe(uint32_t value, unsigned int bytes)
 {
 	if (!byteAligned() || bytes == 0 || bytes > 4 ||
 	    (bytes < 4 && (value >> (8 * bytes)) != 0)) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
@@ -91,7 +75,7 @@ void BitWriter::writeLe(uint32_t value, unsigned int bytes)
 void BitWriter::writeUvlc(uint32_t value)
 {
 	if (value == UINT32_MAX) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
@@ -107,43 +91,13 @@ void BitWriter::writeUvlc(uint32_t value)
 void BitWriter::writeLeb128(uint64_t value)
 {
 	if (!byteAligned() || value >= (uint64_t(1) << 56)) {
-		ok_ = false;
+		fail();
 		return;
 	}
 
 	std::vector<uint8_t> bytes;
 	appendLeb128(&bytes, value);
 	writeBytes(bytes.data(), bytes.size());
-}
-
-void BitWriter::writeTrailingBits()
-{
-	writeBits(1, 1);
-	byteAlign();
-}
-
-void BitWriter::byteAlign()
-{
-	while (!byteAligned())
-		writeBits(0, 1);
-}
-
-void BitWriter::writeBytes(const uint8_t *data, size_t size)
-{
-	if (!byteAligned()) {
-		ok_ = false;
-		return;
-	}
-
-	data_.insert(data_.end(), data, data + size);
-	bits_ += 8 * size;
-}
-
-void BitWriter::clear()
-{
-	data_.clear();
-	bits_ = 0;
-	ok_ = true;
 }
 
 size_t leb128Size(uint64_t value)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * An MSB-first bit writer with the AV1 descriptors (spec section 4.10):
- * f(n), su(n), ns(n), le(n), uvlc() and leb128(), plus trailing_bits() and
- * byte_alignment().
+ * The project's MSB-first bit writer (include/daedalus/bit_writer.h) with
+ * the AV1 descriptors (spec section 4.10): f(n), su(n), ns(n), le(n),
+ * uvlc() and leb128(), plus trailing_bits() and byte_alignment().
  *
  * A value that does not fit its descriptor is not written; the writer
  * remembers the failure instead (ok() turns false and stays false), so a
@@ -15,13 +15,17 @@
 #include <cstdint>
 #include <vector>
 
+#include <daedalus/bit_writer.h>
+
 namespace daedalus::av1 {
 
-class BitWriter
+/*
+ * f(n) is writeBits(), trailing_bits() writeTrailingBits(), byte_alignment()
+ * byteAlign(); writeBytes() copies bytes, byte aligned only.
+ */
+class BitWriter : public daedalus::BitWriter
 {
 public:
-	/* f(n): the @n low bits of @value, most significant first; n <= 32. */
-	void writeBits(uint32_t value, unsigned int n);
 	void writeBit(bool bit) { writeBits(bit ? 1 : 0, 1); }
 
 	/* su(n): @value in n-bit two's complement; n in 1..32. */
@@ -38,29 +42,6 @@ public:
 
 	/* leb128(): little-endian base 128, at most 8 bytes; byte aligned. */
 	void writeLeb128(uint64_t value);
-
-	/* trailing_bits(): a one bit, then zero bits up to a byte boundary. */
-	void writeTrailingBits();
-
-	/* byte_alignment(): zero bits up to a byte boundary. */
-	void byteAlign();
-
-	/* Copy @size bytes; byte aligned only. */
-	void writeBytes(const uint8_t *data, size_t size);
-
-	size_t bitPosition() const { return bits_; }
-	bool byteAligned() const { return (bits_ & 7) == 0; }
-	bool ok() const { return ok_; }
-
-	/* The bytes written so far; the last one is zero-padded. */
-	const std::vector<uint8_t> &data() const { return data_; }
-
-	void clear();
-
-private:
-	std::vector<uint8_t> data_;
-	size_t bits_ = 0;
-	bool ok_ = true;
 };
 
 /* The number of bytes leb128() takes for @value (1..10). */

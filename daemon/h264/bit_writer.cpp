@@ -9,22 +9,6 @@
 
 namespace daedalus::h264 {
 
-void BitWriter::writeBits(uint32_t value, unsigned int n)
-{
-	if (n > 32 || (n < 32 && (value >> n) != 0)) {
-		ok_ = false;
-		return;
-	}
-
-	for (unsigned int i = n; i-- > 0;) {
-		if ((bits_ & 7) == 0)
-			data_.push_back(0);
-		if ((value >> i) & 1)
-			data_.back() |= 0x80 >> (bits_ & 7);
-		bits_++;
-	}
-}
-
 void BitWriter::writeUe(uint32_t value)
 {
 	/*
@@ -58,24 +42,10 @@ void BitWriter::writeSe(int32_t value)
 
 	/* -2^31 maps to 2^32, one more than ue(v) of 32 bits can carry. */
 	if (codeNum > UINT32_MAX) {
-		ok_ = false;
+		fail();
 		return;
 	}
 	writeUe(static_cast<uint32_t>(codeNum));
-}
-
-void BitWriter::writeTrailingBits()
-{
-	writeBits(1, 1);
-	while (!byteAligned())
-		writeBits(0, 1);
-}
-
-void BitWriter::clear()
-{
-	data_.clear();
-	bits_ = 0;
-	ok_ = true;
 }
 
 int appendNalUnit(std::vector<uint8_t> *out, unsigned int nalRefIdc, unsigned int nalUnitType,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * An MSB-first bit writer with the H.264 descriptors (ITU-T H.264 clause
- * 7.2): u(n), ue(v), se(v) and rbsp_trailing_bits(), and the packaging of
- * an RBSP into an Annex B NAL unit (clause 7.3.1 and B.1).
+ * The project's MSB-first bit writer (include/daedalus/bit_writer.h) with
+ * the H.264 descriptors (ITU-T H.264 clause 7.2): u(n), ue(v), se(v) and
+ * rbsp_trailing_bits(), and the packaging of an RBSP into an Annex B NAL
+ * unit (clause 7.3.1 and B.1).
  *
  * A value that does not fit its descriptor is not written; the writer
  * remembers the failure instead (ok() turns false and stays false), so a
@@ -16,13 +17,14 @@
 #include <span>
 #include <vector>
 
+#include <daedalus/bit_writer.h>
+
 namespace daedalus::h264 {
 
-class BitWriter
+/* u(n) is writeBits(), rbsp_trailing_bits() writeTrailingBits(). */
+class BitWriter : public daedalus::BitWriter
 {
 public:
-	/* u(n): the @n low bits of @value, most significant first; n <= 32. */
-	void writeBits(uint32_t value, unsigned int n);
 	void writeFlag(bool flag) { writeBits(flag ? 1 : 0, 1); }
 
 	/* ue(v): unsigned Exp-Golomb code (clause 9.1); any 32-bit value. */
@@ -30,23 +32,6 @@ public:
 
 	/* se(v): signed Exp-Golomb code (clause 9.1.1); any 32-bit value. */
 	void writeSe(int32_t value);
-
-	/* rbsp_trailing_bits(): a one bit, then zero bits to a byte boundary. */
-	void writeTrailingBits();
-
-	size_t bitPosition() const { return bits_; }
-	bool byteAligned() const { return (bits_ & 7) == 0; }
-	bool ok() const { return ok_; }
-
-	/* The bytes written so far; the last one is zero-padded. */
-	const std::vector<uint8_t> &data() const { return data_; }
-
-	void clear();
-
-private:
-	std::vector<uint8_t> data_;
-	size_t bits_ = 0;
-	bool ok_ = true;
 };
 
 /*

@@ -24,6 +24,7 @@ using client::alignUp;
 using client::Md5;
 using client::nv12ToI420;
 using client::readFile;
+using client::readIvf;
 
 /* The vectors tree: $DAEDALUS_VECTORS, else the build's default. */
 std::string vectorsDir();

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "service_notify.h"
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 using namespace daedalus;
 

@@ -13,7 +13,7 @@
 #include <uapi/daedalus-v4l2.h>
 
 #include "control_set.h"
-#include "unique_fd.h"
+#include <daedalus/unique_fd.h>
 
 namespace daedalus::test {
 

@@ -13,16 +13,10 @@
 #include <memory>
 #include <vector>
 
-extern "C" {
-#include <libavcodec/avcodec.h>
-#include <libavcodec/bsf.h>
-#include <libavutil/opt.h>
-}
-
-#include "ffmpeg_decoder.h"
 #include "job_processor.h"
 #include "picture_writer.h"
 #include "test_buffers.h"
+#include "vpx_streams.h"
 
 using namespace daedalus;
 using namespace daedalus::test;
@@ -39,130 +33,16 @@ constexpr uint32_t kStride = 256;
 constexpr uint32_t kCaptureSize = nv12Size(kStride, kCapHeight);
 constexpr uint8_t kUntouched = 0xee;
 
-struct BsfDeleter {
-	void operator()(AVBSFContext *bsf) const { av_bsf_free(&bsf); }
+const VpxStream kStream{
+	"libvpx-vp9", AV_CODEC_ID_VP9, AV_PIX_FMT_YUV420P, kWidth, kHeight, kFrames
 };
 
-struct Vp9Frame {
-	std::vector<uint8_t> data;
-	bool shown;
-};
-
-/* show_frame of a VP9 frame (show_existing_frame counts as shown). */
-bool vp9ShowFrame(const std::vector<uint8_t> &frame)
+/* Encode kFrames frames with hidden alt-ref frames and split the superframes. */
+std::vector<VpxFrame> encodeStream(std::string *skip)
 {
-	size_t bit = 0;
-	auto read = [&]() {
-		unsigned int value = (frame[bit / 8] >> (7 - bit % 8)) & 1;
-		bit++;
-		return value;
-	};
-
-	read(); /* frame_marker */
-	read();
-	unsigned int profile = read();
-	profile |= read() << 1;
-	if (profile == 3)
-		read(); /* reserved_zero */
-	if (read()) /* show_existing_frame */
-		return true;
-	read(); /* frame_type */
-	return read();
-}
-
-void fillPattern(AVFrame *frame, int index)
-{
-	for (int y = 0; y < frame->height; y++)
-		for (int x = 0; x < frame->width; x++) {
-			/* A square moving over a still gradient. */
-			bool square = x >= 10 + 4 * index && x < 50 + 4 * index &&
-				      y >= 20 + index && y < 60 + index;
-			frame->data[0][y * frame->linesize[0] + x] = square ? 235
-									    : (x + y * 2) & 0xff;
-		}
-	for (int y = 0; y < (frame->height + 1) / 2; y++)
-		for (int x = 0; x < (frame->width + 1) / 2; x++) {
-			frame->data[1][y * frame->linesize[1] + x] = 128 + ((x - y) & 31);
-			frame->data[2][y * frame->linesize[2] + x] = 128 - ((x + y) & 31);
-		}
-}
-
-/*
- * Encode kFrames frames with hidden alt-ref frames and split the superframes.
- * Returns an empty vector (and sets @skip) when the encoder is missing.
- */
-std::vector<Vp9Frame> encodeStream(std::string *skip)
-{
-	const AVCodec *codec = avcodec_find_encoder_by_name("libvpx-vp9");
-	if (!codec) {
-		*skip = "libavcodec has no libvpx-vp9 encoder";
-		return {};
-	}
-
-	AVCodecContextPtr enc(avcodec_alloc_context3(codec));
-	enc->width = kWidth;
-	enc->height = kHeight;
-	enc->pix_fmt = AV_PIX_FMT_YUV420P;
-	enc->time_base = { 1, 30 };
-	enc->framerate = { 30, 1 };
-	enc->gop_size = 100;
-	enc->bit_rate = 300000;
-	/*
-	 * Hidden alt-ref frames. libvpx makes them in one-pass encoding only in
-	 * realtime mode at speed 5 and above (use_altref_onepass), VBR, with
-	 * look-ahead; the first arrives around frame 11 and needs the
-	 * following frames to exist.
-	 */
-	av_opt_set_int(enc->priv_data, "auto-alt-ref", 1, 0);
-	av_opt_set_int(enc->priv_data, "lag-in-frames", 16, 0);
-	av_opt_set(enc->priv_data, "deadline", "realtime", 0);
-	av_opt_set_int(enc->priv_data, "cpu-used", 6, 0);
-	if (avcodec_open2(enc.get(), codec, nullptr) < 0) {
-		*skip = "cannot open the libvpx-vp9 encoder";
-		return {};
-	}
-
-	const AVBitStreamFilter *filter = av_bsf_get_by_name("vp9_superframe_split");
-	if (!filter) {
-		*skip = "libavcodec has no vp9_superframe_split bitstream filter";
-		return {};
-	}
-	AVBSFContext *rawBsf = nullptr;
-	EXPECT_EQ(av_bsf_alloc(filter, &rawBsf), 0);
-	std::unique_ptr<AVBSFContext, BsfDeleter> bsf(rawBsf);
-	avcodec_parameters_from_context(bsf->par_in, enc.get());
-	EXPECT_EQ(av_bsf_init(bsf.get()), 0);
-
-	std::vector<Vp9Frame> frames;
-	AVPacketPtr packet(av_packet_alloc());
-	AVFramePtr frame(av_frame_alloc());
-	frame->width = kWidth;
-	frame->height = kHeight;
-	frame->format = AV_PIX_FMT_YUV420P;
-	EXPECT_EQ(av_frame_get_buffer(frame.get(), 0), 0);
-
-	auto drain = [&]() {
-		while (avcodec_receive_packet(enc.get(), packet.get()) == 0) {
-			EXPECT_EQ(av_bsf_send_packet(bsf.get(), packet.get()), 0);
-			while (av_bsf_receive_packet(bsf.get(), packet.get()) == 0) {
-				std::vector<uint8_t> data(packet->data,
-							  packet->data + packet->size);
-				frames.push_back({ data, vp9ShowFrame(data) });
-				av_packet_unref(packet.get());
-			}
-		}
-	};
-
-	for (int i = 0; i < kFrames; i++) {
-		EXPECT_EQ(av_frame_make_writable(frame.get()), 0);
-		fillPattern(frame.get(), i);
-		frame->pts = i;
-		EXPECT_EQ(avcodec_send_frame(enc.get(), frame.get()), 0);
-		drain();
-	}
-	avcodec_send_frame(enc.get(), nullptr);
-	drain();
-
+	std::string errors;
+	std::vector<VpxFrame> frames = encodeVpxStream(kStream, skip, &errors);
+	EXPECT_EQ(errors, "");
 	return frames;
 }
 
@@ -180,49 +60,13 @@ double lumaPsnr(const std::vector<uint8_t> &a, const std::vector<uint8_t> &b)
 	return 10 * log10(255.0 * 255.0 * kWidth * kHeight / sse);
 }
 
-/* An independent NV12 conversion of a decoded frame, the reference. */
-std::vector<uint8_t> toNv12(const AVFrame *frame)
+/* A plain libavcodec decode of the same frames: the shown pictures, in order, in NV12. */
+std::vector<std::vector<uint8_t>> referenceDecode(const std::vector<VpxFrame> &frames)
 {
-	std::vector<uint8_t> out(kCaptureSize, kUntouched);
-	for (int y = 0; y < frame->height; y++)
-		for (int x = 0; x < frame->width; x++)
-			out[y * kStride + x] = frame->data[0][y * frame->linesize[0] + x];
-	for (int y = 0; y < (frame->height + 1) / 2; y++)
-		for (int x = 0; x < (frame->width + 1) / 2; x++) {
-			size_t pos = kStride * kCapHeight + y * kStride + 2 * x;
-			out[pos] = frame->data[1][y * frame->linesize[1] + x];
-			out[pos + 1] = frame->data[2][y * frame->linesize[2] + x];
-		}
-	return out;
-}
-
-/* A plain libavcodec decode of the same packets: the shown pictures, in order. */
-std::vector<std::vector<uint8_t>> referenceDecode(const std::vector<Vp9Frame> &frames)
-{
-	std::vector<std::vector<uint8_t>> pictures;
-	AVCodecContextPtr dec(avcodec_alloc_context3(avcodec_find_decoder(AV_CODEC_ID_VP9)));
-	dec->thread_count = 1;
-	EXPECT_EQ(avcodec_open2(dec.get(), dec->codec, nullptr), 0);
-
-	AVPacketPtr packet(av_packet_alloc());
-	AVFramePtr frame(av_frame_alloc());
-	auto receive = [&]() {
-		while (avcodec_receive_frame(dec.get(), frame.get()) == 0) {
-			EXPECT_EQ(frame->format, AV_PIX_FMT_YUV420P);
-			pictures.push_back(toNv12(frame.get()));
-			av_frame_unref(frame.get());
-		}
-	};
-
-	for (const Vp9Frame &vp9 : frames) {
-		EXPECT_EQ(av_new_packet(packet.get(), vp9.data.size()), 0);
-		memcpy(packet->data, vp9.data.data(), vp9.data.size());
-		EXPECT_EQ(avcodec_send_packet(dec.get(), packet.get()), 0);
-		av_packet_unref(packet.get());
-		receive();
-	}
-	avcodec_send_packet(dec.get(), nullptr);
-	receive();
+	std::string errors;
+	std::vector<std::vector<uint8_t>> pictures = test::referenceDecode(
+		kStream, frames, kStride, kCapHeight, false, kUntouched, &errors);
+	EXPECT_EQ(errors, "");
 	return pictures;
 }
 
@@ -231,7 +75,7 @@ class Vp9JobTest : public testing::Test
 protected:
 	static void SetUpTestSuite()
 	{
-		frames_ = new std::vector<Vp9Frame>(encodeStream(&skip_));
+		frames_ = new std::vector<VpxFrame>(encodeStream(&skip_));
 		if (!frames_->empty())
 			reference_ =
 				new std::vector<std::vector<uint8_t>>(referenceDecode(*frames_));
@@ -312,7 +156,7 @@ protected:
 	std::vector<std::vector<uint8_t>> runStream()
 	{
 		std::vector<std::vector<uint8_t>> pictures;
-		for (const Vp9Frame &frame : *frames_) {
+		for (const VpxFrame &frame : *frames_) {
 			std::vector<uint8_t> picture;
 			EXPECT_EQ(runFrame(frame.data, &picture), 0);
 			pictures.push_back(std::move(picture));
@@ -320,7 +164,7 @@ protected:
 		return pictures;
 	}
 
-	static std::vector<Vp9Frame> *frames_;
+	static std::vector<VpxFrame> *frames_;
 	static std::vector<std::vector<uint8_t>> *reference_;
 	static std::string skip_;
 
@@ -341,15 +185,15 @@ protected:
 	uint64_t seqno_ = 0;
 };
 
-std::vector<Vp9Frame> *Vp9JobTest::frames_;
+std::vector<VpxFrame> *Vp9JobTest::frames_;
 std::vector<std::vector<uint8_t>> *Vp9JobTest::reference_;
 std::string Vp9JobTest::skip_;
 
 TEST_F(Vp9JobTest, OnePicturePerFrameIncludingHidden)
 {
-	const std::vector<Vp9Frame> &frames = *frames_;
+	const std::vector<VpxFrame> &frames = *frames_;
 	size_t shown = 0;
-	for (const Vp9Frame &frame : frames)
+	for (const VpxFrame &frame : frames)
 		shown += frame.shown;
 
 	/* The test is only meaningful with hidden alt-ref frames in the stream. */
@@ -443,13 +287,13 @@ TEST_F(Vp9JobTest, ShowExistingFrame)
 	 * reference is still a picture: the one libavcodec shows for it.
 	 */
 	const std::vector<uint8_t> showSlot0 = { 0x88 }; /* show_existing_frame, slot 0 */
-	std::vector<Vp9Frame> stream(frames_->begin(), frames_->begin() + 5);
+	std::vector<VpxFrame> stream(frames_->begin(), frames_->begin() + 5);
 	stream.push_back({ showSlot0, true });
 	std::vector<std::vector<uint8_t>> reference = referenceDecode(stream);
 	ASSERT_EQ(reference.size(), 6u);
 
 	std::vector<uint8_t> picture;
-	for (const Vp9Frame &frame : stream)
+	for (const VpxFrame &frame : stream)
 		ASSERT_EQ(runFrame(frame.data, &picture), 0);
 	EXPECT_TRUE(picture == reference.back());
 }

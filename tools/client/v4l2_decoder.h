@@ -27,8 +27,10 @@
 #include <string>
 #include <vector>
 
+#include <daedalus/unique_fd.h>
+
 #include "decode_device.h"
-#include "unique_fd.h"
+#include "mapped_memory.h"
 
 namespace daedalus::client {
 

@@ -5,10 +5,8 @@
 
 #include "vp9_client.h"
 
-#include <algorithm>
 #include <array>
 #include <cstring>
-#include <memory>
 
 #ifndef GST_USE_UNSTABLE_API
 #define GST_USE_UNSTABLE_API
@@ -17,33 +15,20 @@
 #include <linux/v4l2-controls.h>
 #include <linux/videodev2.h>
 
-#include "frame_utils.h"
+#include "request_loop.h"
 #include "vp9_compressed_header.h"
 
 namespace daedalus::client {
 
 namespace {
 
-/* Eight reference slots, the picture being decoded and one to spare. */
-constexpr unsigned int kCaptureBuffers = 10;
-constexpr size_t kMinOutputSize = 256 * 1024;
-constexpr unsigned int kNoCapture = ~0u;
-constexpr unsigned int kSlots = GST_VP9_REF_FRAMES;
-
-/* A decoded picture as yuv420p, kept while a reference slot holds it. */
-struct Picture420 {
-	std::vector<uint8_t> i420;
-	uint32_t width;
-	uint32_t height;
-};
-
-using Frame = std::shared_ptr<const Picture420>;
+static_assert(RequestLoop::kSlots == GST_VP9_REF_FRAMES);
 
 class Vp9Client
 {
 public:
 	Vp9Client(ClientStyle style, DecodeDevice &device, const Vp9ClientOptions &options)
-		: style_(style), device_(device), options_(options), output_(options_, &result_)
+		: loop_(style, device, options, &result_, "frame")
 	{
 		restart();
 	}
@@ -57,33 +42,17 @@ public:
 	Vp9RunResult run(const std::vector<std::vector<uint8_t>> &packets);
 
 private:
-	bool fail(const std::string &why)
-	{
-		if (result_.error.empty())
-			result_.error = "frame " + std::to_string(frameIndex_) + ": " + why;
-		return false;
-	}
+	bool fail(const std::string &why) { return loop_.fail(why); }
 	void restart();
-	bool configure(uint32_t width, uint32_t height);
+	bool decodePass(const std::vector<std::vector<uint8_t>> &packets);
 	bool processFrame(std::span<const uint8_t> data);
 	void pastIndependence();
 	void updateState(const GstVp9FrameHdr &h);
 	v4l2_ctrl_vp9_frame fillFrame(const GstVp9FrameHdr &h, uint8_t referenceMode) const;
-	uint64_t timestampFor(unsigned int capture);
-	unsigned int allocateCapture();
 
-	ClientStyle style_;
-	DecodeDevice &device_;
-	Vp9ClientOptions options_;
-	GstVp9Parser *parser_ = nullptr;
 	Vp9RunResult result_;
-	PictureOutput output_;
-
-	size_t largestPacket_ = 0;
-	uint32_t width_ = 0;
-	uint32_t height_ = 0;
-	unsigned int frameIndex_ = 0;
-	uint64_t frameNumber_ = 0;
+	RequestLoop loop_;
+	GstVp9Parser *parser_ = nullptr;
 
 	/* What the uncompressed header only updates: kept as a decoder keeps it. */
 	std::array<int8_t, 4> refDeltas_;
@@ -92,63 +61,40 @@ private:
 	std::array<GstVp9SegmentationInfoData, GST_VP9_MAX_SEGMENTS> segData_;
 	std::array<uint8_t, GST_VP9_SEG_TREE_PROBS> segTreeProbs_;
 	std::array<uint8_t, GST_VP9_PREDICTION_PROBS> segPredProbs_;
-
-	/* The client's view of the reference slots. */
-	std::array<Frame, kSlots> slots_;
-	std::array<uint64_t, kSlots> slotTimestamps_;
-	std::array<unsigned int, kSlots> slotCaptures_;
-	unsigned int nextCapture_ = 0;
 };
 
 Vp9RunResult Vp9Client::run(const std::vector<std::vector<uint8_t>> &packets)
 {
-	for (const std::vector<uint8_t> &packet : packets)
-		largestPacket_ = std::max(largestPacket_, packet.size());
-
-	for (unsigned int pass = 0; pass < std::max(options_.passes, 1u); pass++) {
-		if (pass) {
-			if (device_.reset() < 0) {
-				fail("cannot reset the decoder: " + device_.failure());
-				return result_;
-			}
-			restart();
-		}
-		output_.startPass(pass);
-		frameIndex_ = 0;
-
-		for (const std::vector<uint8_t> &packet : packets) {
-			if (output_.stopped() || packet.empty())
-				continue;
-
-			GstVp9SuperframeInfo info;
-			if (gst_vp9_parser_parse_superframe_info(parser_, &info, packet.data(),
-								 packet.size()) !=
-			    GST_VP9_PARSER_OK) {
-				fail("broken superframe index");
-				return result_;
-			}
-			result_.superframes += info.frames_in_superframe > 1;
-
-			size_t offset = 0;
-			for (unsigned int i = 0; i < info.frames_in_superframe; i++) {
-				const size_t size = info.frame_sizes[i];
-				if (size > packet.size() - offset) {
-					fail("superframe index beyond the packet");
-					return result_;
-				}
-				if (output_.stopped())
-					break;
-				if (size && !processFrame({ packet.data() + offset, size }))
-					return result_;
-				offset += size;
-				frameIndex_++;
-			}
-		}
-		output_.finishPass();
-		if (output_.stopped())
-			break;
-	}
+	loop_.run(packets, [this] { restart(); }, [this, &packets] { return decodePass(packets); });
 	return result_;
+}
+
+bool Vp9Client::decodePass(const std::vector<std::vector<uint8_t>> &packets)
+{
+	for (const std::vector<uint8_t> &packet : packets) {
+		if (loop_.stopped() || packet.empty())
+			continue;
+
+		GstVp9SuperframeInfo info;
+		if (gst_vp9_parser_parse_superframe_info(parser_, &info, packet.data(),
+							 packet.size()) != GST_VP9_PARSER_OK)
+			return fail("broken superframe index");
+		result_.superframes += info.frames_in_superframe > 1;
+
+		size_t offset = 0;
+		for (unsigned int i = 0; i < info.frames_in_superframe; i++) {
+			const size_t size = info.frame_sizes[i];
+			if (size > packet.size() - offset)
+				return fail("superframe index beyond the packet");
+			if (loop_.stopped())
+				break;
+			if (size && !processFrame({ packet.data() + offset, size }))
+				return false;
+			offset += size;
+			loop_.nextUnit();
+		}
+	}
+	return true;
 }
 
 void Vp9Client::restart()
@@ -160,11 +106,7 @@ void Vp9Client::restart()
 	pastIndependence();
 	segTreeProbs_.fill(GST_VP9_MAX_PROB);
 	segPredProbs_.fill(GST_VP9_MAX_PROB);
-	for (unsigned int i = 0; i < kSlots; i++) {
-		slots_[i].reset();
-		slotTimestamps_[i] = 0;
-		slotCaptures_[i] = kNoCapture;
-	}
+	loop_.clearSlots();
 }
 
 /* 8.4.1 setup_past_independence, for what the client keeps. */
@@ -174,31 +116,6 @@ void Vp9Client::pastIndependence()
 	modeDeltas_ = { 0, 0 };
 	segAbsDelta_ = false;
 	memset(segData_.data(), 0, sizeof(segData_));
-}
-
-bool Vp9Client::configure(uint32_t width, uint32_t height)
-{
-	StreamFormat format;
-	format.codec = V4L2_PIX_FMT_VP9_FRAME;
-	format.width = width;
-	format.height = height;
-	format.outputSize =
-		std::max({ kMinOutputSize, largestPacket_, size_t{ width } * height * 3 / 2 });
-	format.captureCount = kCaptureBuffers;
-	if (device_.configure(format) < 0)
-		return fail("cannot configure the decoder for " + std::to_string(width) + "x" +
-			    std::to_string(height) + ": " + device_.failure());
-
-	const CaptureFormat &capture = device_.captureFormat();
-	if (capture.width < width || capture.height < height)
-		return fail("the decoder's CAPTURE format (" + std::to_string(capture.width) + "x" +
-			    std::to_string(capture.height) + ") is smaller than the stream");
-
-	width_ = width;
-	height_ = height;
-	slotCaptures_.fill(kNoCapture);
-	nextCapture_ = 0;
-	return true;
 }
 
 void Vp9Client::updateState(const GstVp9FrameHdr &h)
@@ -296,9 +213,9 @@ v4l2_ctrl_vp9_frame Vp9Client::fillFrame(const GstVp9FrameHdr &h, uint8_t refere
 	f.render_height_minus_1 = (h.display_size_enabled ? h.display_height : h.height) - 1;
 
 	if (!intra) {
-		f.last_frame_ts = slotTimestamps_[h.ref_frame_indices[0]];
-		f.golden_frame_ts = slotTimestamps_[h.ref_frame_indices[1]];
-		f.alt_frame_ts = slotTimestamps_[h.ref_frame_indices[2]];
+		f.last_frame_ts = loop_.slot(h.ref_frame_indices[0]).timestamp;
+		f.golden_frame_ts = loop_.slot(h.ref_frame_indices[1]).timestamp;
+		f.alt_frame_ts = loop_.slot(h.ref_frame_indices[2]).timestamp;
 		f.ref_frame_sign_bias = (h.ref_frame_sign_bias[0] ? V4L2_VP9_SIGN_BIAS_LAST : 0) |
 					(h.ref_frame_sign_bias[1] ? V4L2_VP9_SIGN_BIAS_GOLDEN : 0) |
 					(h.ref_frame_sign_bias[2] ? V4L2_VP9_SIGN_BIAS_ALT : 0);
@@ -318,33 +235,6 @@ v4l2_ctrl_vp9_frame Vp9Client::fillFrame(const GstVp9FrameHdr &h, uint8_t refere
 	return f;
 }
 
-uint64_t Vp9Client::timestampFor(unsigned int capture)
-{
-	switch (style_) {
-	case ClientStyle::GStreamer:
-		return frameNumber_++ * 1000;
-	case ClientStyle::Ffmpeg:
-		return (uint64_t{ capture } + 1) * 1000;
-	case ClientStyle::Chromium:
-	default:
-		return uint64_t{ capture } * 1000;
-	}
-}
-
-unsigned int Vp9Client::allocateCapture()
-{
-	const unsigned int count = device_.captureCount();
-	for (unsigned int i = 0; i < count; i++) {
-		const unsigned int index = (nextCapture_ + i) % count;
-		if (std::find(slotCaptures_.begin(), slotCaptures_.end(), index) !=
-		    slotCaptures_.end())
-			continue;
-		nextCapture_ = (index + 1) % count;
-		return index;
-	}
-	return nextCapture_++ % count;
-}
-
 bool Vp9Client::processFrame(std::span<const uint8_t> data)
 {
 	GstVp9FrameHdr h;
@@ -355,10 +245,10 @@ bool Vp9Client::processFrame(std::span<const uint8_t> data)
 	if (h.show_existing_frame) {
 		/* The client's business: show the slot's picture again. */
 		result_.showExisting++;
-		const Frame &frame = slots_[h.frame_to_show];
+		const Frame &frame = loop_.slot(h.frame_to_show).picture;
 		if (!frame)
 			return fail("show_existing_frame of an empty slot");
-		output_.show(frame->i420, frame->width, frame->height);
+		loop_.show(frame);
 		return true;
 	}
 
@@ -369,13 +259,13 @@ bool Vp9Client::processFrame(std::span<const uint8_t> data)
 
 	const bool key = h.frame_type == GST_VP9_KEY_FRAME;
 	const bool intra = key || h.intra_only;
-	if (intra && (h.width != width_ || h.height != height_)) {
-		if (!configure(h.width, h.height))
+	if (intra && (h.width != loop_.width() || h.height != loop_.height())) {
+		if (!loop_.configure(V4L2_PIX_FMT_VP9_FRAME, h.width, h.height))
 			return false;
 	}
-	if (!width_)
+	if (!loop_.width())
 		return fail("the stream does not start with a key frame");
-	const CaptureFormat &format = device_.captureFormat();
+	const CaptureFormat &format = loop_.captureFormat();
 	if (h.width > format.width || h.height > format.height)
 		return fail("an inter frame of " + std::to_string(h.width) + "x" +
 			    std::to_string(h.height) + " is larger than the CAPTURE buffers");
@@ -403,41 +293,18 @@ bool Vp9Client::processFrame(std::span<const uint8_t> data)
 				      info, &compressed, &referenceMode))
 		return fail("the compressed header does not parse");
 
-	const unsigned int capture = allocateCapture();
-	const uint64_t timestamp = timestampFor(capture);
 	const Control controls[] = {
 		Control::of(V4L2_CID_STATELESS_VP9_FRAME, fillFrame(h, referenceMode)),
 		Control::of(V4L2_CID_STATELESS_VP9_COMPRESSED_HDR, compressed),
 	};
 
-	std::vector<uint8_t> bytes(data.begin(), data.end());
-	if (options_.tamper)
-		options_.tamper(result_.requests, &bytes);
-
-	const int status = device_.decode({ bytes, controls, capture, timestamp });
-	output_.requestDone(status);
-	if (!device_.failure().empty())
-		return fail("request " + std::to_string(result_.requests) + ": " +
-			    device_.failure());
-
-	const Frame picture = std::make_shared<const Picture420>(
-		Picture420{ nv12ToI420(device_.capture(capture), format.stride, format.height, 0, 0,
-				       h.width, h.height),
-			    h.width, h.height });
-	if (picture->i420.empty())
-		return fail("the frame does not fit the CAPTURE buffer");
-
-	const unsigned int refresh = key ? 0xff : h.refresh_frame_flags;
-	for (unsigned int i = 0; i < kSlots; i++) {
-		if (refresh & (1 << i)) {
-			slots_[i] = picture;
-			slotTimestamps_[i] = timestamp;
-			slotCaptures_[i] = capture;
-		}
-	}
+	Slot decoded;
+	if (!loop_.decode({ data.begin(), data.end() }, controls, h.width, h.height, &decoded))
+		return false;
+	loop_.refresh(key ? 0xff : h.refresh_frame_flags, decoded);
 
 	if (h.show_frame)
-		output_.show(picture->i420, picture->width, picture->height);
+		loop_.show(decoded.picture);
 	else
 		result_.hidden++;
 	return true;

@@ -42,10 +42,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <daedalus/unique_fd.h>
+
 #include "input.h"
-#include "unique_fd.h"
+#include "mapped_memory.h"
 #include "v4l2_decoder.h"
 
+using daedalus::UniqueFD;
 using namespace daedalus::client;
 using namespace daedalus::tools;
 

@@ -25,8 +25,8 @@
  *     second reference that checks the harness itself.
  *
  * The vectors are found through $DAEDALUS_VECTORS (a fluster resource tree,
- * by default ../shared/vectors next to the repository); without them the
- * tests skip. $DAEDALUS_AV1_VECTOR=<substring> runs only matching vectors.
+ * by default the one the build was configured with, conformance_support.h);
+ * without them the tests skip. $DAEDALUS_AV1_VECTOR=<substring> runs only matching vectors.
  */
 
 #define GST_USE_UNSTABLE_API
@@ -38,128 +38,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <gtest/gtest.h>
-#include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include <dav1d/dav1d.h>
-#include <glib.h>
 #include <gst/codecparsers/gstav1parser.h>
 #include <linux/v4l2-controls.h>
 
 #include "av1_rebuilder.h"
+#include "conformance_support.h"
 #include "gst_controls.h"
 
 using daedalus::av1::Av1Rebuilder;
 using namespace daedalus::av1::test;
+using namespace daedalus::test;
 
 namespace {
-
-/* ------------------------------------------------------------------------ */
-/* Vector discovery */
-
-struct VectorInfo {
-	std::string name;
-	std::string inputFile;
-	std::string outputFormat;
-	std::string md5;
-};
-
-std::string vectorsDir()
-{
-	const char *env = getenv("DAEDALUS_VECTORS");
-	if (env && *env)
-		return env;
-	return std::string(DAEDALUS_AV1_TEST_REPO_DIR) + "/../shared/vectors";
-}
-
-bool isFile(const std::string &path)
-{
-	struct stat st;
-	return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-bool readFile(const std::string &path, std::vector<uint8_t> *data)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		return false;
-	data->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-	return true;
-}
-
-/*
- * The "test_vectors" entries of a fluster suite file: flat objects of string
- * values, which is all this needs to understand of JSON.
- */
-std::vector<VectorInfo> readSuite(const std::string &path)
-{
-	std::vector<uint8_t> raw;
-	std::vector<VectorInfo> vectors;
-	if (!readFile(path, &raw))
-		return vectors;
-
-	const std::string text(raw.begin(), raw.end());
-	size_t pos = text.find("\"test_vectors\"");
-	if (pos == std::string::npos)
-		return vectors;
-
-	while ((pos = text.find('{', pos)) != std::string::npos) {
-		const size_t end = text.find('}', pos);
-		if (end == std::string::npos)
-			break;
-		const std::string object = text.substr(pos, end - pos);
-		pos = end + 1;
-
-		auto value = [&object](const char *key) -> std::string {
-			const std::string quoted = std::string("\"") + key + "\"";
-			size_t k = object.find(quoted);
-			if (k == std::string::npos)
-				return {};
-			k = object.find(':', k + quoted.size());
-			if (k == std::string::npos)
-				return {};
-			const size_t open = object.find('"', k);
-			if (open == std::string::npos)
-				return {};
-			const size_t close = object.find('"', open + 1);
-			if (close == std::string::npos)
-				return {};
-			return object.substr(open + 1, close - open - 1);
-		};
-
-		VectorInfo v{ value("name"), value("input_file"), value("output_format"),
-			      value("result") };
-		if (!v.name.empty())
-			vectors.push_back(v);
-	}
-	return vectors;
-}
-
-/* The frames of an IVF file; false if it is not one. */
-bool readIvf(const std::vector<uint8_t> &file, std::vector<std::vector<uint8_t>> *frames)
-{
-	if (file.size() < 32 || memcmp(file.data(), "DKIF", 4) != 0)
-		return false;
-
-	const size_t headerSize = file[6] | (file[7] << 8);
-	size_t pos = headerSize;
-	while (pos + 12 <= file.size()) {
-		const size_t size = file[pos] | (file[pos + 1] << 8) | (file[pos + 2] << 16) |
-				    (size_t(file[pos + 3]) << 24);
-		pos += 12;
-		if (size > file.size() - pos)
-			return false;
-		frames->emplace_back(file.begin() + pos, file.begin() + pos + size);
-		pos += size;
-	}
-	return true;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Pictures and hashes */
@@ -211,24 +108,6 @@ Frame toI420(const Dav1dPicture &pic)
 	}
 	return bytes;
 }
-
-class Md5
-{
-public:
-	Md5() : checksum_(g_checksum_new(G_CHECKSUM_MD5)) {}
-	~Md5() { g_checksum_free(checksum_); }
-	Md5(const Md5 &) = delete;
-	Md5 &operator=(const Md5 &) = delete;
-
-	void update(const std::vector<uint8_t> &data)
-	{
-		g_checksum_update(checksum_, data.data(), data.size());
-	}
-	std::string hex() const { return g_checksum_get_string(checksum_); }
-
-private:
-	GChecksum *checksum_;
-};
 
 /* ------------------------------------------------------------------------ */
 /* libdav1d */
@@ -710,12 +589,12 @@ void runSuite(const char *suite, const std::string &format)
 {
 	const std::string dir = vectorsDir();
 	const std::string suiteFile = dir + "/test_suites/av1/" + suite + ".json";
-	if (!isFile(suiteFile))
+	if (!std::filesystem::is_regular_file(suiteFile))
 		GTEST_SKIP() << "no conformance vectors at " << dir
 			     << " (set DAEDALUS_VECTORS to a fluster resource tree)";
 
 	const char *filter = getenv("DAEDALUS_AV1_VECTOR");
-	const std::vector<VectorInfo> vectors = readSuite(suiteFile);
+	const std::vector<SuiteVector> vectors = readSuite("av1", suite);
 	ASSERT_FALSE(vectors.empty()) << "no vectors in " << suiteFile;
 
 	unsigned int tried = 0;
@@ -724,16 +603,14 @@ void runSuite(const char *suite, const std::string &format)
 	unsigned int missing = 0;
 	std::vector<std::string> failures;
 
-	for (const VectorInfo &v : vectors) {
+	for (const SuiteVector &v : vectors) {
 		if (v.outputFormat != format)
 			continue;
 		if (filter && *filter && v.name.find(filter) == std::string::npos)
 			continue;
 
-		const std::string path =
-			dir + "/resources/" + suite + "/" + v.name + "/" + v.inputFile;
 		std::vector<uint8_t> file;
-		if (!readFile(path, &file)) {
+		if (!readFile(vectorPath(suite, v), &file)) {
 			missing++;
 			continue;
 		}

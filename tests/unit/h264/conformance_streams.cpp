@@ -7,21 +7,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <set>
 #include <string>
 
 namespace fs = std::filesystem;
 
 namespace daedalus::h264::test {
-
-fs::path vectorsRoot()
-{
-	const char *env = std::getenv("DAEDALUS_VECTORS");
-	return env && *env ? fs::path(env) : fs::path(DAEDALUS_DEFAULT_VECTORS);
-}
 
 std::vector<fs::path> conformanceStreams(const fs::path &root)
 {
@@ -48,12 +39,6 @@ std::vector<fs::path> conformanceStreams(const fs::path &root)
 
 	std::sort(streams.begin(), streams.end());
 	return streams;
-}
-
-std::vector<uint8_t> readFile(const fs::path &path)
-{
-	std::ifstream in(path, std::ios::binary);
-	return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
 } /* namespace daedalus::h264::test */

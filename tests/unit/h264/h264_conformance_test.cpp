@@ -108,7 +108,8 @@ bool roundTripPps(const GstH264PPS &orig, const std::string &what)
 
 void roundTripStream(const fs::path &path, Stats *stats)
 {
-	const std::vector<uint8_t> data = readFile(path);
+	std::vector<uint8_t> data;
+	readFile(path, &data);
 	const std::string name = path.filename().string();
 	GstParser parser;
 	unsigned int nSps = 0, nPps = 0;
@@ -169,7 +170,7 @@ void roundTripStream(const fs::path &path, Stats *stats)
 
 TEST(H264ParamSetsConformance, RoundTripThroughGStreamerParser)
 {
-	const fs::path root = vectorsRoot();
+	const fs::path root = vectorsDir();
 	const std::vector<fs::path> streams = conformanceStreams(root);
 	if (streams.empty())
 		GTEST_SKIP() << "no JVT-AVC_V1 or JVT-FR-EXT streams under " << root

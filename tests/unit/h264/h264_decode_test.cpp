@@ -175,7 +175,7 @@ bool rebuildStream(const std::vector<uint8_t> &stream, std::vector<uint8_t> *out
 
 TEST(H264ParamSetsDecode, RebuiltParameterSetsDecodeIdentically)
 {
-	const fs::path root = vectorsRoot();
+	const fs::path root = vectorsDir();
 	const std::vector<fs::path> streams = conformanceStreams(root);
 	if (streams.empty())
 		GTEST_SKIP() << "no JVT-AVC_V1 or JVT-FR-EXT streams under " << root
@@ -189,7 +189,8 @@ TEST(H264ParamSetsDecode, RebuiltParameterSetsDecodeIdentically)
 		const std::string name = path.filename().string();
 		SCOPED_TRACE(name);
 
-		const std::vector<uint8_t> original = readFile(path);
+		std::vector<uint8_t> original;
+		readFile(path, &original);
 		std::vector<uint8_t> rebuilt;
 		std::string why;
 		if (!rebuildStream(original, &rebuilt, &why)) {

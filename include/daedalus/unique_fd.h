@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * UniqueFD: the single owner of a file descriptor.
+ * UniqueFD: the single owner of a file descriptor, for the daemon, the client
+ * library (tools/client) and the tests alike.
  */
 
 #pragma once
@@ -36,7 +37,7 @@ public:
 	/* Close the current descriptor (if any) and own @fd instead. */
 	void reset(int fd = -1)
 	{
-		int old = std::exchange(fd_, fd);
+		const int old = std::exchange(fd_, fd);
 		if (old >= 0)
 			::close(old);
 	}

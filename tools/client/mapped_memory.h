@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Owners of kernel resources: a file descriptor and a memory mapping.
+ * MappedMemory: the single owner of a memory mapping (mmap).
  */
 
 #pragma once
@@ -11,43 +11,8 @@
 #include <utility>
 
 #include <sys/mman.h>
-#include <unistd.h>
 
 namespace daedalus::client {
-
-/* The single owner of a file descriptor. */
-class UniqueFD
-{
-public:
-	UniqueFD() = default;
-	explicit UniqueFD(int fd) : fd_(fd) {}
-	~UniqueFD() { reset(); }
-
-	UniqueFD(const UniqueFD &) = delete;
-	UniqueFD &operator=(const UniqueFD &) = delete;
-
-	UniqueFD(UniqueFD &&other) noexcept : fd_(other.release()) {}
-	UniqueFD &operator=(UniqueFD &&other) noexcept
-	{
-		reset(other.release());
-		return *this;
-	}
-
-	int get() const { return fd_; }
-	bool isValid() const { return fd_ >= 0; }
-
-	[[nodiscard]] int release() { return std::exchange(fd_, -1); }
-
-	void reset(int fd = -1)
-	{
-		const int old = std::exchange(fd_, fd);
-		if (old >= 0)
-			::close(old);
-	}
-
-private:
-	int fd_ = -1;
-};
 
 /* The single owner of a memory mapping. */
 class MappedMemory
