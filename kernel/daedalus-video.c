@@ -286,40 +286,62 @@ static int daedalus_try_fmt_vid_cap(struct file *file, void *priv,
 	return 0;
 }
 
+static void daedalus_copy_colorimetry(struct v4l2_pix_format_mplane *to,
+				      const struct v4l2_pix_format_mplane *from)
+{
+	to->colorspace = from->colorspace;
+	to->xfer_func = from->xfer_func;
+	to->ycbcr_enc = from->ycbcr_enc;
+	to->quantization = from->quantization;
+}
+
 static int daedalus_s_fmt_vid_out(struct file *file, void *priv,
 				  struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 	struct v4l2_m2m_ctx *m2m_ctx = ctx->fh.m2m_ctx;
-	const struct v4l2_pix_format_mplane *cur = &ctx->coded_fmt.fmt.pix_mp;
+	struct v4l2_pix_format_mplane *cur = &ctx->coded_fmt.fmt.pix_mp;
+	struct v4l2_pix_format_mplane *pix_mp = &f->fmt.pix_mp;
 	struct vb2_queue *vq, *peer_vq;
 	int ret;
-
-	vq = v4l2_m2m_get_vq(m2m_ctx, f->type);
-	if (vb2_is_busy(vq))
-		return -EBUSY;
 
 	ret = daedalus_try_fmt_vid_out(file, priv, f);
 	if (ret)
 		return ret;
 
 	/*
+	 * As hantro does, OUTPUT buffers, even streaming ones, do not stop a
+	 * new format for the same codec (the stateless decoder interface's
+	 * dynamic resolution change; GStreamer also sets the same format
+	 * again when only the colorimetry changed). The buffers keep their
+	 * size, so sizeimage does too. A new codec needs them freed first.
+	 */
+	vq = v4l2_m2m_get_vq(m2m_ctx, f->type);
+	if (vb2_is_busy(vq)) {
+		if (pix_mp->pixelformat != cur->pixelformat)
+			return -EBUSY;
+		pix_mp->plane_fmt[0].sizeimage = cur->plane_fmt[0].sizeimage;
+	}
+
+	/*
 	 * With CAPTURE buffers allocated, only a change that keeps the
-	 * CAPTURE format is allowed (stateless decoder interface).
+	 * CAPTURE format is allowed (stateless decoder interface); the
+	 * colorimetry still passes to it.
 	 */
 	peer_vq = v4l2_m2m_get_vq(m2m_ctx, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
 	if (vb2_is_busy(peer_vq) &&
-	    (f->fmt.pix_mp.pixelformat != cur->pixelformat ||
-	     f->fmt.pix_mp.width != cur->width ||
-	     f->fmt.pix_mp.height != cur->height))
+	    (pix_mp->pixelformat != cur->pixelformat ||
+	     pix_mp->width != cur->width || pix_mp->height != cur->height))
 		return -EBUSY;
 
-	ctx->coded_desc = daedalus_find_coded_fmt(f->fmt.pix_mp.pixelformat);
-	ctx->coded_fmt.fmt.pix_mp = f->fmt.pix_mp;
+	ctx->coded_desc = daedalus_find_coded_fmt(pix_mp->pixelformat);
+	*cur = *pix_mp;
 	if (!vb2_is_busy(peer_vq)) {
 		/* The new codec's sequence control may say another depth. */
 		ctx->bit_depth = daedalus_current_bit_depth(ctx);
 		daedalus_reset_decoded_fmt(ctx);
+	} else {
+		daedalus_copy_colorimetry(&ctx->decoded_fmt.fmt.pix_mp, pix_mp);
 	}
 	return 0;
 }
@@ -328,18 +350,37 @@ static int daedalus_s_fmt_vid_cap(struct file *file, void *priv,
 				  struct v4l2_format *f)
 {
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	struct v4l2_pix_format_mplane *cur = &ctx->decoded_fmt.fmt.pix_mp;
+	struct v4l2_pix_format_mplane *pix_mp = &f->fmt.pix_mp;
 	struct vb2_queue *vq;
+	unsigned int i;
 	int ret;
-
-	vq = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, f->type);
-	if (vb2_is_busy(vq))
-		return -EBUSY;
 
 	ret = daedalus_try_fmt_vid_cap(file, priv, f);
 	if (ret)
 		return ret;
 
-	ctx->decoded_fmt.fmt.pix_mp = f->fmt.pix_mp;
+	/*
+	 * With buffers allocated, setting the format they were made for is
+	 * accepted (a client renegotiating after a colorimetry change does
+	 * that); any other format needs them freed first.
+	 */
+	vq = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, f->type);
+	if (vb2_is_busy(vq)) {
+		if (pix_mp->pixelformat != cur->pixelformat ||
+		    pix_mp->width != cur->width ||
+		    pix_mp->height != cur->height ||
+		    pix_mp->num_planes != cur->num_planes)
+			return -EBUSY;
+		for (i = 0; i < pix_mp->num_planes; i++)
+			if (pix_mp->plane_fmt[i].sizeimage !=
+			    cur->plane_fmt[i].sizeimage ||
+			    pix_mp->plane_fmt[i].bytesperline !=
+			    cur->plane_fmt[i].bytesperline)
+				return -EBUSY;
+	}
+
+	*cur = *pix_mp;
 	return 0;
 }
 
