@@ -53,7 +53,7 @@ echo 300 >"$param"
 # kernel's time scale), and the client starts only once it has attached: a client that comes
 # first finds no daemon and fails at once (ENODEV), leaving the stand-in without jobs.
 late_ms=$(scaled 600)
-python3 /src/tests/guest/bridge_probe.py --late-ms "$late_ms" --jobs 2 >"$WORK/probe.log" 2>&1 &
+python3 -u /src/tests/guest/bridge_probe.py --late-ms "$late_ms" --jobs 2 >"$WORK/probe.log" 2>&1 &
 probe=$!
 wait_for_line "$WORK/probe.log" attached 30 || { cat "$WORK/probe.log"; kill $probe; fail "the stand-in daemon did not attach"; }
 timeout "$(scaled 60)" gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \

@@ -89,7 +89,7 @@ check_daemon "after SIGCONT"
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the daemon did not exit on SIGTERM"
-python3 /src/tests/guest/bridge_probe.py --late-ms 1500 --jobs 3 >"$WORK/standin.log" 2>&1 &
+python3 -u /src/tests/guest/bridge_probe.py --late-ms 1500 --jobs 3 >"$WORK/standin.log" 2>&1 &
 standin=$!
 # The clients start only once it has attached (else they find no daemon: ENODEV).
 wait_for_line "$WORK/standin.log" attached 30 ||
