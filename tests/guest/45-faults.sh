@@ -30,7 +30,7 @@ echo 300 >"$param"
 before=$(dmesg | grep -c "no answer from the daemon")
 kill -STOP "$pid"
 t0=$(now)
-timeout 60 gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \
+timeout "$(scaled 60)" gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \
 	v4l2slvp9dec ! fakesink num-buffers=5 >"$WORK/stall-gst.log" 2>&1
 rc=$?
 t1=$(now)
@@ -49,10 +49,14 @@ kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the daemon did not exit on SIGTERM"
 echo 300 >"$param"
-python3 /src/tests/guest/bridge_probe.py --late-ms 600 --jobs 2 >"$WORK/probe.log" 2>&1 &
+# The stand-in answers 600 ms after the fetch (twice the watchdog; more with the debug
+# kernel's time scale), and the client starts only once it has attached: a client that comes
+# first finds no daemon and fails at once (ENODEV), leaving the stand-in without jobs.
+late_ms=$(scaled 600)
+python3 -u /src/tests/guest/bridge_probe.py --late-ms "$late_ms" --jobs 2 >"$WORK/probe.log" 2>&1 &
 probe=$!
-for _ in $(seq 100); do grep -q attached "$WORK/probe.log" && break; sleep 0.1; done
-timeout 60 gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \
+wait_for_line "$WORK/probe.log" attached 30 || { cat "$WORK/probe.log"; kill $probe; fail "the stand-in daemon did not attach"; }
+timeout "$(scaled 60)" gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \
 	v4l2slvp9dec ! fakesink num-buffers=4 >"$WORK/late-gst.log" 2>&1
 rc=$?
 wait $probe

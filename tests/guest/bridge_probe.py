@@ -77,8 +77,22 @@ def main():
     area = ctypes.create_string_buffer(info[3])
     late = 0
     deadline = time.monotonic() + 120
+    # Jobs fetched and not answered yet: (when to answer, seqno). Each job is fetched as soon
+    # as it comes and answered late-ms after its fetch, so jobs the client queues while
+    # others are held are fetched too (before their own watchdog fails them in the queue).
+    held = []
     while late < args.jobs and time.monotonic() < deadline:
-        select.select([fd], [], [], 1.0)
+        wait = 1.0
+        if held:
+            wait = max(0.0, min(when for when, _ in held) - time.monotonic())
+        select.select([fd], [], [], wait)
+        now = time.monotonic()
+        for item in [h for h in held if h[0] <= now]:
+            held.remove(item)
+            seqno = item[1]
+            expect_errno(lambda: complete(fd, seqno), errno.ENOENT,
+                         f"answer to job {seqno} after {args.late_ms} ms (watchdog {info[4]} ms) refused")
+            late += 1
         msg = bytearray(MSG_SIZE)
         struct.pack_into("<QI", msg, 16, ctypes.addressof(area), info[3])
         try:
@@ -104,10 +118,7 @@ def main():
               f"{len(fds)} dma-buf fds installed")
         for f, _ in fds:
             os.close(f)
-        time.sleep(args.late_ms / 1000)
-        expect_errno(lambda: complete(fd, seqno), errno.ENOENT,
-                     f"answer to job {seqno} after {args.late_ms} ms (watchdog {info[4]} ms) refused")
-        late += 1
+        held.append((time.monotonic() + args.late_ms / 1000, seqno))
     check(late == args.jobs, f"{late} late answers refused")
     os.close(fd)
     return 0

@@ -51,6 +51,25 @@ start_daemon() { # [ARGS...]
 	return 1
 }
 
+# How much slower than Debian's kernel this guest's kernel is, as tests/vm/run says on the
+# kernel command line (the debug kernel: KASAN, lockdep and kmemleak under emulation); 1
+# otherwise. Only waits for a test's own helpers and the few wall-clock limits scale with it,
+# and a test that scales a limit prints the limit it applied.
+TIME_SCALE=$(sed -n 's/.*daedalus_test\.time_scale=\([0-9]*\).*/\1/p' /proc/cmdline)
+TIME_SCALE=${TIME_SCALE:-1}
+scaled() { awk -v s="$1" -v k="$TIME_SCALE" 'BEGIN { print s * k }'; }
+
+# wait_for_line FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN (a helper
+# process's "ready" line), at most SECONDS times TIME_SCALE; returns 1 if it never came.
+wait_for_line() {
+	local file=$1 pattern=$2 end
+	end=$(awk -v n="$(now)" -v s="$(scaled "$3")" 'BEGIN { print n + s }')
+	until grep -q -- "$pattern" "$file" 2>/dev/null; do
+		awk -v n="$(now)" -v e="$end" 'BEGIN { exit !(n > e) }' && return 1
+		sleep 0.1
+	done
+}
+
 now() { local up; read -r up _ </proc/uptime; echo "$up"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 

@@ -611,6 +611,36 @@ int runLimits(const DecoderNode &decoder)
 	ret = node.reqbufs(kCapture, &count);
 	check(!ret && count >= 1 && count <= 32,
 	      "REQBUFS CAPTURE 100000 -> " + std::to_string(count) + " (vb2: at most 32)");
+
+	/*
+	 * Formats while buffers exist: the CAPTURE buffers were made for
+	 * 64x64, so a new OUTPUT size or codec must wait until they are
+	 * freed; setting the formats they were made for again is accepted,
+	 * and a CAPTURE size is always the OUTPUT's (no scaling).
+	 */
+	ret = node.setOutput(vp9, 128, 128, 0);
+	check(ret == -EBUSY, std::string("S_FMT OUTPUT 128x128 with 64x64 CAPTURE buffers -> ") +
+				     errnoName(ret) + " (EBUSY)");
+	ret = node.setOutput(V4L2_PIX_FMT_H264_SLICE, 64, 64, 0);
+	check(ret == -EBUSY,
+	      std::string("S_FMT OUTPUT H.264 with VP9 buffers -> ") + errnoName(ret) + " (EBUSY)");
+	ret = node.setOutput(vp9, 64, 64, 0);
+	check(!ret, std::string("S_FMT OUTPUT 64x64 again -> ") + errnoName(ret) + " (accepted)");
+	v4l2_format cf{};
+	cf.type = kCapture;
+	node.ioctl(VIDIOC_G_FMT, &cf);
+	ret = node.ioctl(VIDIOC_S_FMT, &cf);
+	check(!ret, std::string("S_FMT CAPTURE with its own format -> ") + errnoName(ret) +
+			    " (accepted)");
+	cf.fmt.pix_mp.width = 128;
+	cf.fmt.pix_mp.height = 128;
+	cf.fmt.pix_mp.plane_fmt[0].bytesperline = 0;
+	cf.fmt.pix_mp.plane_fmt[0].sizeimage = 0;
+	ret = node.ioctl(VIDIOC_S_FMT, &cf);
+	check(!ret && cf.fmt.pix_mp.width == 64 && cf.fmt.pix_mp.height == 64,
+	      std::string("S_FMT CAPTURE 128x128 with 64x64 buffers -> ") + errnoName(ret) + ", " +
+		      std::to_string(cf.fmt.pix_mp.width) + "x" +
+		      std::to_string(cf.fmt.pix_mp.height) + " (the OUTPUT's size: no scaling)");
 	v4l2_create_buffers cb{};
 	cb.count = 100000;
 	cb.memory = V4L2_MEMORY_MMAP;
@@ -624,6 +654,10 @@ int runLimits(const DecoderNode &decoder)
 	node.reqbufs(kOutput, &count);
 	count = 0;
 	node.reqbufs(kCapture, &count);
+	ret = node.setOutput(vp9, 128, 128, 0, &f);
+	check(!ret && f.fmt.pix_mp.width == 128,
+	      std::string("S_FMT OUTPUT 128x128 once the buffers are freed -> ") + errnoName(ret) +
+		      " (accepted)");
 
 	printf("limits: %u checks, %u wrong\n", checks, wrong);
 	return wrong ? 1 : 0;

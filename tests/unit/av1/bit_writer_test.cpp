@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The AV1 bit writer: exact bit patterns from the descriptor definitions
- * (AV1 specification section 4.10), round trips through an independent
- * reader, and rejection of values a descriptor cannot hold.
+ * The AV1 bit writer's descriptors: exact bit patterns from their
+ * definitions (AV1 specification section 4.10), round trips through an
+ * independent reader, and rejection of values a descriptor cannot hold.
+ * The MSB-first writer under them: tests/unit/bit_writer_test.cpp.
  */
 
 #include <cstdint>
@@ -20,47 +21,6 @@ namespace {
 std::vector<uint8_t> bytes(const BitWriter &bw)
 {
 	return bw.data();
-}
-
-TEST(Av1BitWriter, BitsAreMostSignificantFirst)
-{
-	BitWriter bw;
-	bw.writeBits(0b101, 3);
-	bw.writeBits(0b11111, 5);
-	bw.writeBits(0x12345678, 32);
-	bw.writeBit(true);
-
-	EXPECT_TRUE(bw.ok());
-	EXPECT_EQ(bw.bitPosition(), 41u);
-	EXPECT_EQ(bytes(bw), (std::vector<uint8_t>{ 0xbf, 0x12, 0x34, 0x56, 0x78, 0x80 }));
-}
-
-TEST(Av1BitWriter, ZeroBitsWriteNothing)
-{
-	BitWriter bw;
-	bw.writeBits(0, 0);
-	EXPECT_TRUE(bw.ok());
-	EXPECT_EQ(bw.bitPosition(), 0u);
-	EXPECT_TRUE(bw.data().empty());
-}
-
-TEST(Av1BitWriter, RejectsValuesWiderThanTheField)
-{
-	BitWriter bw;
-	bw.writeBits(8, 3);
-	EXPECT_FALSE(bw.ok());
-	EXPECT_EQ(bw.bitPosition(), 0u);
-
-	BitWriter wide;
-	wide.writeBits(0, 33);
-	EXPECT_FALSE(wide.ok());
-
-	/* The failure sticks. */
-	bw.writeBits(1, 1);
-	EXPECT_FALSE(bw.ok());
-	bw.clear();
-	EXPECT_TRUE(bw.ok());
-	EXPECT_TRUE(bw.data().empty());
 }
 
 TEST(Av1BitWriter, SignedValuesUseTwosComplement)
@@ -241,34 +201,6 @@ TEST(Av1BitWriter, Leb128)
 	unaligned.writeBit(0);
 	unaligned.writeLeb128(1);
 	EXPECT_FALSE(unaligned.ok());
-}
-
-TEST(Av1BitWriter, TrailingBitsAndAlignment)
-{
-	BitWriter bw;
-	bw.writeBits(0b101, 3);
-	bw.writeTrailingBits();
-	EXPECT_EQ(bytes(bw), (std::vector<uint8_t>{ 0xb0 }));
-
-	/* Aligned already: a whole byte of trailing bits. */
-	bw.writeTrailingBits();
-	EXPECT_EQ(bytes(bw), (std::vector<uint8_t>{ 0xb0, 0x80 }));
-
-	bw.writeBit(1);
-	bw.byteAlign();
-	EXPECT_TRUE(bw.byteAligned());
-	EXPECT_EQ(bytes(bw), (std::vector<uint8_t>{ 0xb0, 0x80, 0x80 }));
-	bw.byteAlign();
-	EXPECT_EQ(bw.bitPosition(), 24u);
-
-	const uint8_t raw[] = { 1, 2, 3 };
-	bw.writeBytes(raw, sizeof(raw));
-	EXPECT_TRUE(bw.ok());
-	EXPECT_EQ(bytes(bw), (std::vector<uint8_t>{ 0xb0, 0x80, 0x80, 1, 2, 3 }));
-
-	bw.writeBit(0);
-	bw.writeBytes(raw, sizeof(raw));
-	EXPECT_FALSE(bw.ok());
 }
 
 } /* namespace */
