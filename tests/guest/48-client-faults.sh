@@ -91,11 +91,8 @@ check_daemon "after SIGCONT"
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the daemon did not exit on SIGTERM"
-python3 -u /src/tests/guest/bridge_probe.py --late-ms "$(scaled 1500)" --jobs 3 >"$WORK/standin.log" 2>&1 &
-standin=$!
-# The clients start only once it has attached (else they find no daemon: ENODEV).
-wait_for_line "$WORK/standin.log" attached 30 ||
-	{ cat "$WORK/standin.log"; kill $standin; fail "the stand-in daemon did not attach"; }
+start_standin "$WORK/standin.log" --late-ms "$(scaled 1500)" --jobs 3
+standin=$STANDIN
 say "stand-in daemon (bridge_probe.py) holding each job it fetched"
 probe "streamoff" streamoff:norestart 300
 probe "close" close 300

@@ -70,6 +70,18 @@ wait_for_line() {
 	done
 }
 
+# start_standin LOG ARGS...: starts the stand-in daemon (bridge_probe.py ARGS, unbuffered
+# output in LOG) in the background, its pid in STANDIN, and waits until it has attached: a
+# client that comes first finds no daemon (ENODEV). Fails the test if it does not attach.
+start_standin() {
+	local log=$1
+	shift
+	python3 -u /src/tests/guest/bridge_probe.py "$@" >"$log" 2>&1 &
+	STANDIN=$!
+	wait_for_line "$log" attached 30 ||
+		{ cat "$log"; kill "$STANDIN"; fail "the stand-in daemon did not attach"; }
+}
+
 now() { local up; read -r up _ </proc/uptime; echo "$up"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
