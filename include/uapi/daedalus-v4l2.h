@@ -8,6 +8,14 @@
  * DAEDALUS_IOC_FETCH hands over one message (a decode job, or news about a
  * context or a buffer). The daemon answers each job with DAEDALUS_IOC_COMPLETE.
  *
+ * The CAPTURE buffer of a job may be written only between a successful
+ * DAEDALUS_IOC_BEGIN_WRITE for that job and its DAEDALUS_IOC_COMPLETE: once
+ * the watchdog or the client has ended a job its buffer is back with the
+ * client, and BEGIN_WRITE fails with -ENOENT. A daemon that has begun writing
+ * and does not answer within the job timeout is treated like a hung hardware
+ * block: the module kills it and fails the job when its file is released,
+ * which is after its mappings are gone.
+ *
  * Pixels and bitstream never travel through this interface: a job names its
  * OUTPUT (bitstream) and CAPTURE (picture) buffers by a 64-bit id and carries
  * a dma-buf file descriptor for each of their planes, installed in the daemon
@@ -30,7 +38,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define DAEDALUS_PROTOCOL_VERSION	1
+#define DAEDALUS_PROTOCOL_VERSION	2
 #define DAEDALUS_DEVICE_NAME		"daedalus-v4l2"
 
 #define DAEDALUS_MAX_PLANES		4
@@ -45,8 +53,10 @@
  * @result_size: in: sizeof(struct daedalus_result) as the daemon knows it
  * @max_ctrl_bytes: out: the largest control area a job can need; the
  *	daemon's area passed to DAEDALUS_IOC_FETCH must be at least this big
- * @job_timeout_ms: out: how long the module waits for an answer before it
- *	fails a job
+ * @job_timeout_ms: out: how long the module waits for the daemon to fetch a
+ *	job, and then for its answer, before it fails the job
+ * @max_contexts: out: how many contexts (open files of the video node) the
+ *	module allows at once; the daemon sizes its thread budget by it
  * @reserved: must be zero
  */
 struct daedalus_attach {
@@ -55,7 +65,8 @@ struct daedalus_attach {
 	__u32 result_size;
 	__u32 max_ctrl_bytes;
 	__u32 job_timeout_ms;
-	__u32 reserved[3];
+	__u32 max_contexts;
+	__u32 reserved[2];
 };
 
 /**
@@ -121,7 +132,8 @@ struct daedalus_buffer {
  *	struct daedalus_result
  * @timestamp: the OUTPUT buffer's timestamp in ns (copied to CAPTURE);
  *	reference controls name pictures by these
- * @ctx_id: the context (an open file of the video node), never reused
+ * @ctx_id: the context (an open file of the video node), never reused while
+ *	the module is loaded
  * @codec: V4L2 fourcc of the OUTPUT format (V4L2_PIX_FMT_H264_SLICE, ...)
  * @flags: DAEDALUS_JOB_FL_*
  * @ctrl_bytes: bytes used in the control area
@@ -143,7 +155,7 @@ struct daedalus_buffer {
 struct daedalus_job {
 	__u64 seqno;
 	__u64 timestamp;
-	__u32 ctx_id;
+	__u64 ctx_id;
 	__u32 codec;
 	__u32 flags;
 	__u32 ctrl_bytes;
@@ -158,7 +170,7 @@ struct daedalus_job {
 	__u32 xfer_func;
 	__u32 ycbcr_enc;
 	__u32 quantization;
-	__u32 reserved[5];
+	__u32 reserved[4];
 	struct daedalus_buffer src;
 	struct daedalus_buffer dst;
 };
@@ -179,20 +191,20 @@ enum daedalus_msg_type {
 /**
  * struct daedalus_msg - DAEDALUS_IOC_FETCH argument
  * @type: out: enum daedalus_msg_type
+ * @ctrl_size: in: size in bytes of the control area, at least max_ctrl_bytes
  * @ctx_id: out: the context the message is about
  * @buf_id: out: DAEDALUS_MSG_BUF_FREE: the buffer
  * @ctrl_ptr: in: user address of the control area
- * @ctrl_size: in: its size in bytes, at least max_ctrl_bytes
- * @reserved: zero
+ * @reserved: in: must be zero (-EINVAL otherwise)
  * @job: out: DAEDALUS_MSG_JOB: the job
  */
 struct daedalus_msg {
 	__u32 type;
-	__u32 ctx_id;
+	__u32 ctrl_size;
+	__u64 ctx_id;
 	__u64 buf_id;
 	__u64 ctrl_ptr;
-	__u32 ctrl_size;
-	__u32 reserved;
+	__u32 reserved[2];
 	struct daedalus_job job;
 };
 
@@ -203,13 +215,30 @@ struct daedalus_msg {
  *	request then completes with its buffers marked ERROR
  * @num_planes: entries of @bytesused that are valid (0: full planes)
  * @bytesused: bytes written per CAPTURE plane
- * @reserved: zero
+ * @reserved: must be zero (-EINVAL otherwise)
+ *
+ * A status of 0 is accepted only after a successful DAEDALUS_IOC_BEGIN_WRITE
+ * of the job: otherwise the job fails (-EIO) and COMPLETE returns -EINVAL.
  */
 struct daedalus_result {
 	__u64 seqno;
 	__s32 status;
 	__u32 num_planes;
 	__u32 bytesused[DAEDALUS_MAX_PLANES];
+	__u32 reserved[2];
+};
+
+/**
+ * struct daedalus_write - DAEDALUS_IOC_BEGIN_WRITE argument
+ * @seqno: the job whose CAPTURE buffer the daemon is about to write
+ * @reserved: must be zero
+ *
+ * Returns 0: the buffer is the daemon's until it answers the job; -ENOENT:
+ * the job has ended already (watchdog, cancel), the buffer must not be
+ * touched and the answer is not needed.
+ */
+struct daedalus_write {
+	__u64 seqno;
 	__u32 reserved[2];
 };
 
@@ -220,6 +249,8 @@ struct daedalus_result {
 	_IOWR(DAEDALUS_IOC_MAGIC, 1, struct daedalus_msg)
 #define DAEDALUS_IOC_COMPLETE \
 	_IOW(DAEDALUS_IOC_MAGIC, 2, struct daedalus_result)
+#define DAEDALUS_IOC_BEGIN_WRITE \
+	_IOW(DAEDALUS_IOC_MAGIC, 3, struct daedalus_write)
 
 /* The layout is part of the protocol: both builds check it. */
 #if defined(__KERNEL__)
@@ -234,7 +265,8 @@ DAEDALUS_ASSERT_SIZE(struct daedalus_ctrl, 16);
 DAEDALUS_ASSERT_SIZE(struct daedalus_plane, 24);
 DAEDALUS_ASSERT_SIZE(struct daedalus_buffer, 112);
 DAEDALUS_ASSERT_SIZE(struct daedalus_job, 320);
-DAEDALUS_ASSERT_SIZE(struct daedalus_msg, 352);
+DAEDALUS_ASSERT_SIZE(struct daedalus_msg, 360);
 DAEDALUS_ASSERT_SIZE(struct daedalus_result, 40);
+DAEDALUS_ASSERT_SIZE(struct daedalus_write, 16);
 
 #endif /* _UAPI_DAEDALUS_V4L2_H */
