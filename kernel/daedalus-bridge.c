@@ -13,6 +13,15 @@
  * The claimer completes the request; everyone else does nothing. Without a
  * daemon a job fails at once.
  *
+ * The watchdog gives the daemon job_timeout_ms to fetch a job, then as long
+ * again from the fetch to decode it, and from DAEDALUS_IOC_BEGIN_WRITE as
+ * long again to write the picture and answer. Once the daemon has begun to
+ * write, the CAPTURE buffer is its own: neither the watchdog nor an abort
+ * may give the buffer back while the daemon could still write into it. A
+ * daemon that overruns that last period is hung, like a hardware block that
+ * does not come back: the watchdog kills it, and the job fails when the
+ * daemon's file is released, after its mappings are gone.
+ *
  * Copyright (C) 2026 The daedalus-v4l2 authors
  */
 
@@ -79,20 +88,30 @@ static void daedalus_job_put(struct daedalus_job_obj *job)
 
 static void daedalus_job_watchdog(struct work_struct *work);
 
-/* Size of the control records of @ctx's codec as they stand now. */
+/*
+ * The controls of @ctx's codec that travel with its jobs, as they stand now.
+ * Their sizes (the length of a dynamic array) and values are stable only
+ * under the handler lock, which the caller holds across sizing and copying.
+ */
+static bool daedalus_job_ctrl(struct daedalus_ctx *ctx, unsigned int i)
+{
+	const struct daedalus_ctrl_desc *d = &daedalus_ctrl_descs[i];
+
+	return d->to_daemon && ctx->ctrls[i] &&
+	       d->codec == ctx->coded_desc->codec;
+}
+
 static u32 daedalus_ctrl_bytes(struct daedalus_ctx *ctx)
 {
 	u32 bytes = 0;
 	unsigned int i;
 
-	for (i = 0; i < daedalus_num_ctrl_descs; i++) {
-		const struct daedalus_ctrl_desc *d = &daedalus_ctrl_descs[i];
-		struct v4l2_ctrl *ctrl;
+	lockdep_assert_held(ctx->hdl.lock);
 
-		if (!d->to_daemon || d->codec != ctx->coded_desc->codec)
-			continue;
-		ctrl = v4l2_ctrl_find(&ctx->hdl, d->cfg.id);
-		if (!ctrl)
+	for (i = 0; i < DAEDALUS_NUM_CTRL_DESCS; i++) {
+		struct v4l2_ctrl *ctrl = ctx->ctrls[i];
+
+		if (!daedalus_job_ctrl(ctx, i))
 			continue;
 		bytes += sizeof(struct daedalus_ctrl) +
 			 ALIGN(ctrl->elems * ctrl->elem_size,
@@ -101,38 +120,37 @@ static u32 daedalus_ctrl_bytes(struct daedalus_ctx *ctx)
 	return bytes;
 }
 
-/* Copies the current control values of @ctx's codec into @job. */
+/* Copies the control records into @job, at most @job->ctrl_bytes. */
 static void daedalus_job_copy_ctrls(struct daedalus_job_obj *job,
 				    struct daedalus_ctx *ctx)
 {
 	unsigned int i;
 	u32 off = 0;
 
-	for (i = 0; i < daedalus_num_ctrl_descs; i++) {
-		const struct daedalus_ctrl_desc *d = &daedalus_ctrl_descs[i];
-		struct daedalus_ctrl *rec;
-		struct v4l2_ctrl *ctrl;
-		u32 size;
+	lockdep_assert_held(ctx->hdl.lock);
 
-		if (!d->to_daemon || d->codec != ctx->coded_desc->codec)
-			continue;
-		ctrl = v4l2_ctrl_find(&ctx->hdl, d->cfg.id);
-		if (!ctrl)
+	for (i = 0; i < DAEDALUS_NUM_CTRL_DESCS; i++) {
+		struct v4l2_ctrl *ctrl = ctx->ctrls[i];
+		struct daedalus_ctrl *rec;
+		u32 size, padded;
+
+		if (!daedalus_job_ctrl(ctx, i))
 			continue;
 
 		size = ctrl->elems * ctrl->elem_size;
+		padded = ALIGN(size, DAEDALUS_CTRL_ALIGN);
+		if (WARN_ON_ONCE(sizeof(*rec) + padded > job->ctrl_bytes - off))
+			break;
 		rec = (struct daedalus_ctrl *)(job->ctrls + off);
 		rec->id = ctrl->id;
 		rec->size = size;
 		rec->elems = ctrl->elems;
 		rec->reserved = 0;
 		memcpy(rec + 1, ctrl->p_cur.p, size);
-		memset((u8 *)(rec + 1) + size, 0,
-		       ALIGN(size, DAEDALUS_CTRL_ALIGN) - size);
-		off += sizeof(*rec) + ALIGN(size, DAEDALUS_CTRL_ALIGN);
+		memset((u8 *)(rec + 1) + size, 0, padded - size);
+		off += sizeof(*rec) + padded;
 		job->desc.ctrl_count++;
 	}
-	job->ctrl_bytes = off;
 	job->desc.ctrl_bytes = off;
 }
 
@@ -165,8 +183,10 @@ static int daedalus_job_add_buf(struct daedalus_job_obj *job,
 				db = vb->planes[i].dbuf;
 				get_dma_buf(db);
 			} else {
+				/* The daemon only reads the bitstream. */
 				db = vb->vb2_queue->mem_ops->get_dmabuf(vb,
-						vb->planes[i].mem_priv, O_RDWR);
+						vb->planes[i].mem_priv,
+						capture ? O_RDWR : O_RDONLY);
 				if (IS_ERR_OR_NULL(db))
 					return db ? PTR_ERR(db) : -EINVAL;
 			}
@@ -203,13 +223,21 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 	u32 ctrl_bytes;
 	int ret;
 
+	/* Sized and copied in one hold of the lock: daedalus_ctrl_bytes() */
+	mutex_lock(ctx->hdl.lock);
 	ctrl_bytes = daedalus_ctrl_bytes(ctx);
-	if (WARN_ON_ONCE(ctrl_bytes > DAEDALUS_MAX_CTRL_BYTES))
+	if (WARN_ON_ONCE(ctrl_bytes > DAEDALUS_MAX_CTRL_BYTES)) {
+		mutex_unlock(ctx->hdl.lock);
 		return ERR_PTR(-E2BIG);
-
+	}
 	job = kvzalloc(struct_size(job, ctrls, ctrl_bytes), GFP_KERNEL);
-	if (!job)
+	if (!job) {
+		mutex_unlock(ctx->hdl.lock);
 		return ERR_PTR(-ENOMEM);
+	}
+	job->ctrl_bytes = ctrl_bytes;
+	daedalus_job_copy_ctrls(job, ctx);
+	mutex_unlock(ctx->hdl.lock);
 
 	kref_init(&job->ref);
 	job->queued = ktime_get();
@@ -244,9 +272,24 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 		daedalus_job_put(job);
 		return ERR_PTR(ret);
 	}
-
-	daedalus_job_copy_ctrls(job, ctx);
 	return job;
+}
+
+/*
+ * (Re)arms the watchdog of @job to fire job_timeout_ms from now. Every armed
+ * watchdog holds a reference; one that was already running when it is moved
+ * finds the deadline ahead of it and does nothing.
+ */
+static void daedalus_job_arm(struct daedalus_bridge *br,
+			     struct daedalus_job_obj *job)
+{
+	unsigned long timeout = msecs_to_jiffies(daedalus_job_timeout_ms);
+
+	lockdep_assert_held(&br->lock);
+
+	job->deadline = jiffies + timeout;
+	if (!mod_delayed_work(br->wq, &job->watchdog, timeout))
+		kref_get(&job->ref);
 }
 
 /* ---------------------------------------------------------------------
@@ -342,21 +385,41 @@ static void daedalus_job_watchdog(struct work_struct *work)
 		container_of(to_delayed_work(work), struct daedalus_job_obj,
 			     watchdog);
 	struct daedalus_bridge *br = &job->dev->bridge;
-	bool claimed;
+	struct pid *hung = NULL;
+	bool claimed = false;
 
 	spin_lock(&br->lock);
-	claimed = daedalus_job_claim(br, job);
-	if (claimed)
-		daedalus_job_account(br, job, -ETIMEDOUT,
-				     DAEDALUS_END_WATCHDOG);
+	if (job->state == DAEDALUS_JOB_FINISHED ||
+	    time_before(jiffies, job->deadline)) {
+		/* Ended, or moved on (FETCH, BEGIN_WRITE) while this ran. */
+	} else if (job->state == DAEDALUS_JOB_WRITING) {
+		/* The job ends at detach, once the daemon cannot write. */
+		if (br->daemon_tgid && !br->daemon_killed) {
+			hung = get_pid(br->daemon_tgid);
+			br->daemon_killed = true;
+		}
+	} else {
+		claimed = daedalus_job_claim(br, job);
+		if (claimed)
+			daedalus_job_account(br, job, -ETIMEDOUT,
+					     DAEDALUS_END_WATCHDOG);
+	}
 	spin_unlock(&br->lock);
 
 	if (claimed) {
 		dev_warn_ratelimited(&job->dev->pdev->dev,
-				     "job %llu of context %u: no answer from the daemon in %u ms\n",
+				     "job %llu of context %llu: no answer from the daemon in %u ms\n",
 				     job->desc.seqno, job->desc.ctx_id,
 				     daedalus_job_timeout_ms);
 		daedalus_job_finish(job, -ETIMEDOUT, NULL);
+	}
+	if (hung) {
+		dev_err(&job->dev->pdev->dev,
+			"job %llu of context %llu: the daemon began writing the picture and did not answer in %u ms: killing it\n",
+			job->desc.seqno, job->desc.ctx_id,
+			daedalus_job_timeout_ms);
+		kill_pid(hung, SIGKILL, 1);
+		put_pid(hung);
 	}
 	/* The watchdog's own reference. */
 	daedalus_job_put(job);
@@ -379,23 +442,22 @@ void daedalus_device_run(void *priv)
 	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
 	req = src->vb2_buf.req_obj.req;
 
-	/* The controls of this request become the current values. */
-	if (req)
-		v4l2_ctrl_request_setup(req, &ctx->hdl);
-
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
 	dst->sequence = ctx->cap_seq++;
 	dst->field = V4L2_FIELD_NONE;
 
-	job = daedalus_job_create(ctx, src, dst);
+	/* The controls of this request become the current values. */
+	job = ERR_PTR(req ? v4l2_ctrl_request_setup(req, &ctx->hdl) : 0);
+	if (!IS_ERR(job))
+		job = daedalus_job_create(ctx, src, dst);
 
 	if (req)
 		v4l2_ctrl_request_complete(req, &ctx->hdl);
 
 	if (IS_ERR(job)) {
 		dev_err_ratelimited(&dev->pdev->dev,
-				    "context %u: cannot prepare job: %ld\n",
+				    "context %llu: cannot prepare job: %ld\n",
 				    ctx->id, PTR_ERR(job));
 		daedalus_run_done(ctx, PTR_ERR(job), NULL);
 		return;
@@ -408,7 +470,7 @@ void daedalus_device_run(void *priv)
 		daedalus_job_account(br, job, -ENODEV, DAEDALUS_END_NO_DAEMON);
 		spin_unlock(&br->lock);
 		dev_warn_ratelimited(&dev->pdev->dev,
-				     "context %u: no daemon attached, failing the request\n",
+				     "context %llu: no daemon attached, failing the request\n",
 				     ctx->id);
 		daedalus_job_put(job);
 		daedalus_run_done(ctx, -ENODEV, NULL);
@@ -423,15 +485,13 @@ void daedalus_device_run(void *priv)
 	daedalus_vb2_to_buf(&src->vb2_buf)->sent_gen = br->generation;
 	daedalus_vb2_to_buf(&dst->vb2_buf)->sent_gen = br->generation;
 
-	kref_get(&job->ref);
-	queue_delayed_work(br->wq, &job->watchdog,
-			   msecs_to_jiffies(daedalus_job_timeout_ms));
+	daedalus_job_arm(br, job);
 	trace_daedalus_job_queue(ctx->id, job->desc.seqno, job->desc.codec,
 				 job->desc.width, job->desc.height,
 				 job->desc.timestamp);
 	spin_unlock(&br->lock);
 
-	daedalus_dbg(dev, "context %u: job %llu queued (ts %llu)\n", ctx->id,
+	daedalus_dbg(dev, "context %llu: job %llu queued (ts %llu)\n", ctx->id,
 		     job->desc.seqno, job->desc.timestamp);
 	wake_up_interruptible(&br->waitq);
 }
@@ -445,7 +505,11 @@ void daedalus_job_abort(void *priv)
 
 	spin_lock(&br->lock);
 	job = ctx->job;
-	if (job) {
+	/*
+	 * A job whose picture is being written runs to its end (the m2m core
+	 * waits for it): its answer, or the daemon's death, is near.
+	 */
+	if (job && job->state != DAEDALUS_JOB_WRITING) {
 		claimed = daedalus_job_claim(br, job);
 		if (claimed)
 			daedalus_job_account(br, job, -ECANCELED,
@@ -461,23 +525,24 @@ void daedalus_job_abort(void *priv)
  * Events for the daemon
  */
 
-static void daedalus_queue_event(struct daedalus_bridge *br, u32 gen,
-				 u32 type, u32 ctx_id, u64 buf_id)
+static void daedalus_event_free(struct daedalus_event *ev)
 {
-	struct daedalus_event *ev;
-
-	ev = kzalloc(sizeof(*ev), GFP_KERNEL);
-	if (!ev)
-		return;
-	ev->msg.type = type;
-	ev->ctx_id = ctx_id;
-	ev->buf_id = buf_id;
-
-	spin_lock(&br->lock);
-	/* Only news about what the attached daemon has seen. */
-	if (!br->daemon || gen != br->generation) {
-		spin_unlock(&br->lock);
+	if (!ev->embedded)
 		kfree(ev);
+}
+
+/*
+ * Queues @ev for the daemon if it has been given a job of generation @gen
+ * (only news about what the attached daemon has seen), else frees it.
+ */
+static void daedalus_queue_event(struct daedalus_bridge *br, u32 gen,
+				 struct daedalus_event *ev)
+{
+	spin_lock(&br->lock);
+	if (!br->daemon || gen != br->generation ||
+	    !list_empty(&ev->msg.node)) {
+		spin_unlock(&br->lock);
+		daedalus_event_free(ev);
 		return;
 	}
 	list_add_tail(&ev->msg.node, &br->queue);
@@ -485,20 +550,122 @@ static void daedalus_queue_event(struct daedalus_bridge *br, u32 gen,
 	wake_up_interruptible(&br->waitq);
 }
 
+static struct daedalus_event *daedalus_event_alloc(u32 type, u64 ctx_id)
+{
+	struct daedalus_event *ev = kzalloc(sizeof(*ev), GFP_KERNEL);
+
+	if (!ev)
+		return NULL;
+	INIT_LIST_HEAD(&ev->msg.node);
+	ev->msg.type = type;
+	ev->ctx_id = ctx_id;
+	return ev;
+}
+
+/* At open, before the context has an id: its teardown events. */
+int daedalus_bridge_ctx_init(struct daedalus_ctx *ctx)
+{
+	ctx->close_ev = daedalus_event_alloc(DAEDALUS_MSG_CTX_CLOSE, 0);
+	if (!ctx->close_ev)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&ctx->reset_ev.msg.node);
+	ctx->reset_ev.msg.type = DAEDALUS_MSG_CTX_RESET;
+	ctx->reset_ev.embedded = true;
+	return 0;
+}
+
+int daedalus_bridge_buf_init(struct daedalus_buf *buf)
+{
+	/* The context id is filled in when the event is queued. */
+	buf->free_ev = daedalus_event_alloc(DAEDALUS_MSG_BUF_FREE, 0);
+	return buf->free_ev ? 0 : -ENOMEM;
+}
+
 void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
 			       struct daedalus_buf *buf)
 {
-	if (buf->sent_gen)
-		daedalus_queue_event(&ctx->dev->bridge, buf->sent_gen,
-				     DAEDALUS_MSG_BUF_FREE, ctx->id, buf->id);
+	struct daedalus_event *ev = buf->free_ev;
+
+	buf->free_ev = NULL;
+	if (!ev)
+		return;
+	if (!buf->sent_gen) {
+		daedalus_event_free(ev);
+		return;
+	}
+	ev->ctx_id = ctx->id;
+	ev->buf_id = buf->id;
+	daedalus_queue_event(&ctx->dev->bridge, buf->sent_gen, ev);
 	buf->sent_gen = 0;
 }
 
-void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type)
+/* OUTPUT STREAMOFF: one CTX_RESET waiting is enough. */
+void daedalus_bridge_ctx_reset(struct daedalus_ctx *ctx)
 {
+	ctx->reset_ev.ctx_id = ctx->id;
 	if (ctx->sent_gen)
-		daedalus_queue_event(&ctx->dev->bridge, ctx->sent_gen, type,
-				     ctx->id, 0);
+		daedalus_queue_event(&ctx->dev->bridge, ctx->sent_gen,
+				     &ctx->reset_ev);
+}
+
+/* At release: CTX_CLOSE replaces a CTX_RESET that still waits. */
+void daedalus_bridge_ctx_close(struct daedalus_ctx *ctx)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+	struct daedalus_event *ev = ctx->close_ev;
+
+	spin_lock(&br->lock);
+	list_del_init(&ctx->reset_ev.msg.node);
+	br->pixels -= ctx->pixels;
+	ctx->pixels = 0;
+	spin_unlock(&br->lock);
+
+	ctx->close_ev = NULL;
+	ev->ctx_id = ctx->id;
+	if (ctx->sent_gen)
+		daedalus_queue_event(br, ctx->sent_gen, ev);
+	else
+		daedalus_event_free(ev);
+}
+
+/*
+ * The decoding budget: a context whose CAPTURE queue streams holds the
+ * pixels of its CAPTURE format until it stops (or closes). Past
+ * daedalus_max_pixels, STREAMON fails with -EBUSY, as a hardware decoder
+ * refuses a stream beyond its capacity.
+ */
+int daedalus_bridge_reserve_pixels(struct daedalus_ctx *ctx, u64 pixels)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+	u64 in_use;
+	int ret = 0;
+
+	spin_lock(&br->lock);
+	in_use = br->pixels - ctx->pixels;
+	if (in_use + pixels > daedalus_max_pixels) {
+		ret = -EBUSY;
+	} else {
+		br->pixels = in_use + pixels;
+		ctx->pixels = pixels;
+	}
+	spin_unlock(&br->lock);
+
+	if (ret)
+		dev_warn_ratelimited(&ctx->dev->pdev->dev,
+				     "context %llu: %llu pixels more than the %u allowed to stream at once (max_pixels, %llu in use)\n",
+				     ctx->id, pixels, daedalus_max_pixels,
+				     in_use);
+	return ret;
+}
+
+void daedalus_bridge_release_pixels(struct daedalus_ctx *ctx)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+
+	spin_lock(&br->lock);
+	br->pixels -= ctx->pixels;
+	ctx->pixels = 0;
+	spin_unlock(&br->lock);
 }
 
 /* ---------------------------------------------------------------------
@@ -518,11 +685,13 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	bad = arg.version != DAEDALUS_PROTOCOL_VERSION ||
 	      arg.msg_size != sizeof(struct daedalus_msg) ||
 	      arg.result_size != sizeof(struct daedalus_result) ||
+	      arg.max_contexts ||
 	      memchr_inv(arg.reserved, 0, sizeof(arg.reserved));
 
 	arg.version = DAEDALUS_PROTOCOL_VERSION;
 	arg.max_ctrl_bytes = DAEDALUS_MAX_CTRL_BYTES;
 	arg.job_timeout_ms = daedalus_job_timeout_ms;
+	arg.max_contexts = daedalus_max_contexts;
 	if (copy_to_user(uarg, &arg, sizeof(arg)))
 		return -EFAULT;
 	if (bad)
@@ -535,6 +704,8 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 		return -EBUSY;
 	}
 	br->daemon = file;
+	br->daemon_tgid = get_pid(task_tgid(current));
+	br->daemon_killed = false;
 	br->generation++;
 	br->attaches++;
 	br->daemon_pid = task_tgid_nr(current);
@@ -552,10 +723,13 @@ static void daedalus_detach(struct daedalus_dev *dev)
 	LIST_HEAD(pending);
 	LIST_HEAD(claimed);
 	unsigned int failed = 0;
+	struct pid *tgid;
 	pid_t pid;
 
 	spin_lock(&br->lock);
 	br->daemon = NULL;
+	tgid = br->daemon_tgid;
+	br->daemon_tgid = NULL;
 	br->generation++;
 	pid = br->daemon_pid;
 	br->daemon_pid = 0;
@@ -574,12 +748,15 @@ static void daedalus_detach(struct daedalus_dev *dev)
 				failed++;
 			}
 		} else {
-			list_del(&msg->node);
-			kfree(container_of(msg, struct daedalus_event, msg));
+			list_del_init(&msg->node);
+			daedalus_event_free(container_of(msg,
+							 struct daedalus_event,
+							 msg));
 		}
 	}
 	trace_daedalus_daemon(false, pid, failed);
 	spin_unlock(&br->lock);
+	put_pid(tgid);
 
 	list_for_each_entry_safe(msg, tmp, &claimed, node) {
 		list_del_init(&msg->node);
@@ -659,6 +836,8 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 
 	if (copy_from_user(&msg, umsg, sizeof(msg)))
 		return -EFAULT;
+	if (memchr_inv(msg.reserved, 0, sizeof(msg.reserved)))
+		return -EINVAL;
 
 	for (;;) {
 		spin_lock(&br->lock);
@@ -683,19 +862,22 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 
 	list_del_init(&qmsg->node);
 	if (qmsg->type != DAEDALUS_MSG_JOB) {
-		spin_unlock(&br->lock);
+		/* An embedded event goes with its context: read it now. */
 		ev = container_of(qmsg, struct daedalus_event, msg);
 		memset(&msg.job, 0, sizeof(msg.job));
 		msg.type = ev->msg.type;
 		msg.ctx_id = ev->ctx_id;
 		msg.buf_id = ev->buf_id;
-		kfree(ev);
+		spin_unlock(&br->lock);
+		daedalus_event_free(ev);
 		return copy_to_user(umsg, &msg, sizeof(msg)) ? -EFAULT : 0;
 	}
 
 	job = container_of(qmsg, struct daedalus_job_obj, msg);
 	job->state = DAEDALUS_JOB_FETCHED;
 	list_add_tail(&job->msg.node, &br->inflight);
+	/* The daemon has it now: its time to decode starts. */
+	daedalus_job_arm(br, job);
 	kref_get(&job->ref);
 	trace_daedalus_job_fetch(job->desc.ctx_id, job->desc.seqno,
 				 job->ctrl_bytes);
@@ -715,17 +897,68 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 	return ret;
 }
 
+/* The fetched job @seqno, or NULL. */
+static struct daedalus_job_obj *
+daedalus_find_inflight(struct daedalus_bridge *br, u64 seqno)
+{
+	struct daedalus_job_obj *job;
+
+	lockdep_assert_held(&br->lock);
+
+	list_for_each_entry(job, &br->inflight, msg.node)
+		if (job->desc.seqno == seqno)
+			return job;
+	return NULL;
+}
+
+static int daedalus_begin_write(struct daedalus_dev *dev, struct file *file,
+				struct daedalus_write __user *uarg)
+{
+	struct daedalus_bridge *br = &dev->bridge;
+	struct daedalus_job_obj *job;
+	struct daedalus_write arg;
+	int ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (memchr_inv(arg.reserved, 0, sizeof(arg.reserved)))
+		return -EINVAL;
+
+	spin_lock(&br->lock);
+	if (br->daemon != file) {
+		ret = -ENOTCONN;
+		goto out;
+	}
+	job = daedalus_find_inflight(br, arg.seqno);
+	/*
+	 * Gone, or its time is up (the watchdog is about to end it): the
+	 * buffer is not the daemon's to write.
+	 */
+	if (!job || job->state != DAEDALUS_JOB_FETCHED ||
+	    time_after_eq(jiffies, job->deadline)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	job->state = DAEDALUS_JOB_WRITING;
+	daedalus_job_arm(br, job);
+out:
+	spin_unlock(&br->lock);
+	return ret;
+}
+
 static int daedalus_complete(struct daedalus_dev *dev, struct file *file,
 			     struct daedalus_result __user *ures)
 {
 	struct daedalus_bridge *br = &dev->bridge;
-	struct daedalus_job_obj *job = NULL, *it;
+	struct daedalus_job_obj *job;
 	struct daedalus_result res;
+	bool wrote;
 	int status;
 
 	if (copy_from_user(&res, ures, sizeof(res)))
 		return -EFAULT;
-	if (res.num_planes > DAEDALUS_MAX_PLANES)
+	if (res.num_planes > DAEDALUS_MAX_PLANES ||
+	    memchr_inv(res.reserved, 0, sizeof(res.reserved)))
 		return -EINVAL;
 	status = res.status;
 	if (status > 0 || status < -MAX_ERRNO)
@@ -736,24 +969,23 @@ static int daedalus_complete(struct daedalus_dev *dev, struct file *file,
 		spin_unlock(&br->lock);
 		return -ENOTCONN;
 	}
-	list_for_each_entry(it, &br->inflight, msg.node) {
-		if (it->desc.seqno == res.seqno) {
-			job = it;
-			break;
-		}
-	}
+	job = daedalus_find_inflight(br, res.seqno);
+	wrote = job && job->state == DAEDALUS_JOB_WRITING;
 	/* Not there: it was failed already (late answer), or never was. */
 	if (!job || !daedalus_job_claim(br, job)) {
 		spin_unlock(&br->lock);
 		return -ENOENT;
 	}
+	/* A picture no one was allowed to write is no picture. */
+	if (!status && !wrote)
+		status = -EIO;
 	daedalus_job_account(br, job, status, DAEDALUS_END_ANSWER);
 	spin_unlock(&br->lock);
 
-	daedalus_dbg(dev, "context %u: job %llu answered: %d\n",
+	daedalus_dbg(dev, "context %llu: job %llu answered: %d\n",
 		     job->desc.ctx_id, job->desc.seqno, status);
-	daedalus_job_finish(job, status, &res);
-	return 0;
+	daedalus_job_finish(job, status, status ? NULL : &res);
+	return !res.status && !wrote ? -EINVAL : 0;
 }
 
 static long daedalus_misc_ioctl(struct file *file, unsigned int cmd,
@@ -769,6 +1001,8 @@ static long daedalus_misc_ioctl(struct file *file, unsigned int cmd,
 		return daedalus_fetch(dev, file, uarg);
 	case DAEDALUS_IOC_COMPLETE:
 		return daedalus_complete(dev, file, uarg);
+	case DAEDALUS_IOC_BEGIN_WRITE:
+		return daedalus_begin_write(dev, file, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -23,6 +23,25 @@ unsigned int daedalus_debug;
 module_param_named(debug, daedalus_debug, uint, 0644);
 MODULE_PARM_DESC(debug, "log every job (0/1)");
 
+unsigned int daedalus_max_contexts = 64;
+module_param_named(max_contexts, daedalus_max_contexts, uint, 0644);
+MODULE_PARM_DESC(max_contexts,
+		 "open files of the video node allowed at once; open fails with EBUSY past it");
+
+/* 64 streams of 1920x1088: what the daemon's memory is sized for. */
+unsigned int daedalus_max_pixels = 64 * 1920 * 1088;
+module_param_named(max_pixels, daedalus_max_pixels, uint, 0644);
+MODULE_PARM_DESC(max_pixels,
+		 "CAPTURE pixels of all streaming contexts together; STREAMON fails with EBUSY past it");
+
+/*
+ * For tests only: the first context id, to show that ids do not wrap at 32
+ * bits and that the module refuses to reuse one at 64.
+ */
+static u64 daedalus_first_ctx_id = 1;
+module_param_named(first_ctx_id, daedalus_first_ctx_id, ullong, 0444);
+MODULE_PARM_DESC(first_ctx_id, "the id of the first context (testing only)");
+
 #define DAEDALUS_FRMSIZE(max_w, max_h) {			\
 	.min_width = 16, .max_width = (max_w), .step_width = 1,	\
 	.min_height = 16, .max_height = (max_h), .step_height = 1, }
@@ -161,7 +180,7 @@ const struct daedalus_ctrl_desc daedalus_ctrl_descs[] = {
 	},
 };
 
-const unsigned int daedalus_num_ctrl_descs = ARRAY_SIZE(daedalus_ctrl_descs);
+static_assert(ARRAY_SIZE(daedalus_ctrl_descs) == DAEDALUS_NUM_CTRL_DESCS);
 
 /*
  * The bit depth a sequence control (H.264 SPS, VP9 frame, AV1 sequence)
@@ -355,9 +374,12 @@ static int daedalus_init_ctrls(struct daedalus_ctx *ctx)
 	unsigned int i;
 	int ret;
 
-	v4l2_ctrl_handler_init(hdl, daedalus_num_ctrl_descs);
-	for (i = 0; i < daedalus_num_ctrl_descs; i++)
-		v4l2_ctrl_new_custom(hdl, &daedalus_ctrl_descs[i].cfg, NULL);
+	v4l2_ctrl_handler_init(hdl, DAEDALUS_NUM_CTRL_DESCS);
+	for (i = 0; i < DAEDALUS_NUM_CTRL_DESCS; i++) {
+		const struct daedalus_ctrl_desc *d = &daedalus_ctrl_descs[i];
+
+		ctx->ctrls[i] = v4l2_ctrl_new_custom(hdl, &d->cfg, NULL);
+	}
 
 	ret = hdl->error;
 	if (ret) {
@@ -381,13 +403,34 @@ static int daedalus_open(struct file *file)
 	if (!ctx)
 		return -ENOMEM;
 
-	if (mutex_lock_interruptible(&dev->dev_mutex)) {
+	ret = daedalus_bridge_ctx_init(ctx);
+	if (ret) {
 		kfree(ctx);
-		return -ERESTARTSYS;
+		return ret;
+	}
+
+	if (mutex_lock_interruptible(&dev->dev_mutex)) {
+		ret = -ERESTARTSYS;
+		goto err_free_ctx;
+	}
+
+	if (dev->num_ctxs >= daedalus_max_contexts) {
+		dev_warn_ratelimited(&dev->pdev->dev,
+				     "%u contexts open: no more allowed (max_contexts)\n",
+				     dev->num_ctxs);
+		ret = -EBUSY;
+		goto err_unlock;
+	}
+	/* Ids are never reused: the daemon keys everything it keeps by them. */
+	if (!dev->next_ctx_id) {
+		dev_warn_ratelimited(&dev->pdev->dev,
+				     "context ids exhausted: reload the module\n");
+		ret = -EOVERFLOW;
+		goto err_unlock;
 	}
 
 	ctx->dev = dev;
-	ctx->id = ++dev->next_ctx_id;
+	ctx->id = dev->next_ctx_id++;
 	mutex_init(&ctx->vb_mutex);
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
@@ -408,9 +451,10 @@ static int daedalus_open(struct file *file)
 
 	v4l2_fh_add(&ctx->fh);
 	list_add_tail(&ctx->node, &dev->ctxs);
+	dev->num_ctxs++;
 	mutex_unlock(&dev->dev_mutex);
 
-	daedalus_dbg(dev, "context %u opened\n", ctx->id);
+	daedalus_dbg(dev, "context %llu opened\n", ctx->id);
 	return 0;
 
 err_free_hdl:
@@ -418,7 +462,10 @@ err_free_hdl:
 err_fh_exit:
 	v4l2_fh_exit(&ctx->fh);
 	mutex_destroy(&ctx->vb_mutex);
+err_unlock:
 	mutex_unlock(&dev->dev_mutex);
+err_free_ctx:
+	kfree(ctx->close_ev);
 	kfree(ctx);
 	return ret;
 }
@@ -428,16 +475,18 @@ static int daedalus_release(struct file *file)
 	struct daedalus_dev *dev = video_drvdata(file);
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 
-	daedalus_dbg(dev, "context %u closing\n", ctx->id);
+	daedalus_dbg(dev, "context %llu closing\n", ctx->id);
 
 	mutex_lock(&dev->dev_mutex);
 	list_del(&ctx->node);
+	dev->num_ctxs--;
 	v4l2_fh_del(&ctx->fh);
 	/* Fails a job still with the daemon and frees the buffers. */
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&dev->dev_mutex);
 
-	daedalus_bridge_ctx_event(ctx, DAEDALUS_MSG_CTX_CLOSE);
+	/* Queues CTX_CLOSE and unqueues a CTX_RESET still waiting. */
+	daedalus_bridge_ctx_close(ctx);
 
 	v4l2_ctrl_handler_free(&ctx->hdl);
 	v4l2_fh_exit(&ctx->fh);
@@ -574,11 +623,16 @@ err_unreg_v4l2:
 	return ret;
 }
 
+/* No new open of the nodes after this; dev stays until daedalus_put(). */
 static void daedalus_unregister(struct daedalus_dev *dev)
 {
 	media_device_unregister(&dev->mdev);
 	v4l2_m2m_unregister_media_controller(dev->m2m_dev);
 	video_unregister_device(&dev->vfd);
+}
+
+static void daedalus_put(struct daedalus_dev *dev)
+{
 	/* The last reference frees dev, see daedalus_v4l2_release(). */
 	v4l2_device_put(&dev->v4l2_dev);
 }
@@ -597,6 +651,7 @@ static int daedalus_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	mutex_init(&dev->dev_mutex);
 	INIT_LIST_HEAD(&dev->ctxs);
+	dev->next_ctx_id = daedalus_first_ctx_id ?: 1;
 	dev->pdev = pdev;
 
 	ret = daedalus_bridge_init(dev);
@@ -618,12 +673,18 @@ err_free:
 	return ret;
 }
 
+/*
+ * Only at module unload (the driver cannot be unbound through sysfs), when
+ * no file of the video node, the media device or the bridge is open: each
+ * pins the module. The nodes go first, then the bridge, then dev.
+ */
 static void daedalus_remove(struct platform_device *pdev)
 {
 	struct daedalus_dev *dev = platform_get_drvdata(pdev);
 
-	daedalus_bridge_exit(dev);
 	daedalus_unregister(dev);
+	daedalus_bridge_exit(dev);
+	daedalus_put(dev);
 }
 
 static struct platform_driver daedalus_driver = {
@@ -631,6 +692,8 @@ static struct platform_driver daedalus_driver = {
 	DAEDALUS_PLATFORM_REMOVE(daedalus_remove)
 	.driver = {
 		.name = DAEDALUS_CARD,
+		/* remove() is safe only when nothing is open: see there. */
+		.suppress_bind_attrs = true,
 	},
 };
 

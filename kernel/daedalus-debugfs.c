@@ -98,7 +98,9 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 			   pid, comm, attaches);
 	else
 		seq_printf(m, "daemon attached=0 attaches=%llu\n", attaches);
-	seq_printf(m, "params job_timeout_ms=%u\n", daedalus_job_timeout_ms);
+	seq_printf(m, "params job_timeout_ms=%u max_contexts=%u max_pixels=%u\n",
+		   daedalus_job_timeout_ms, daedalus_max_contexts,
+		   daedalus_max_pixels);
 	seq_puts(m, "device");
 	daedalus_show_stats(m, s, lat);
 
@@ -115,7 +117,7 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 		*s = ctx->stats;
 		spin_unlock(&br->lock);
 
-		seq_printf(m, "context id=%u codec=%c%c%c%c width=%u height=%u",
+		seq_printf(m, "context id=%llu codec=%c%c%c%c width=%u height=%u",
 			   ctx->id, fcc & 0xff, (fcc >> 8) & 0xff,
 			   (fcc >> 16) & 0xff, fcc >> 24, pix->width,
 			   pix->height);

@@ -430,13 +430,17 @@ static int daedalus_queue_setup(struct vb2_queue *vq, unsigned int *nbuffers,
 {
 	const struct v4l2_pix_format_mplane *pix_mp =
 		&daedalus_queue_fmt(vq)->fmt.pix_mp;
+	unsigned int max = V4L2_TYPE_IS_OUTPUT(vq->type) ?
+			   DAEDALUS_MAX_CODED_SIZE : DAEDALUS_MAX_PICTURE_SIZE;
 	unsigned int i;
 
+	/* VIDIOC_CREATE_BUFS: the client's sizes, within the limits. */
 	if (*num_planes) {
 		if (*num_planes != pix_mp->num_planes)
 			return -EINVAL;
 		for (i = 0; i < pix_mp->num_planes; i++)
-			if (sizes[i] < pix_mp->plane_fmt[i].sizeimage)
+			if (sizes[i] < pix_mp->plane_fmt[i].sizeimage ||
+			    sizes[i] > max)
 				return -EINVAL;
 		return 0;
 	}
@@ -475,7 +479,8 @@ static int daedalus_buf_init(struct vb2_buffer *vb)
 	buf->id = daedalus_bridge_new_buf_id(ctx->dev);
 	memset(buf->dbufs, 0, sizeof(buf->dbufs));
 	buf->sent_gen = 0;
-	return 0;
+	/* Its BUF_FREE event, so that the daemon always hears of its end. */
+	return daedalus_bridge_buf_init(buf);
 }
 
 static void daedalus_buf_cleanup(struct vb2_buffer *vb)
@@ -538,11 +543,22 @@ static void daedalus_buf_request_complete(struct vb2_buffer *vb)
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+	const struct v4l2_pix_format_mplane *dec = &ctx->decoded_fmt.fmt.pix_mp;
+	int ret;
 
-	if (V4L2_TYPE_IS_OUTPUT(vq->type))
+	if (V4L2_TYPE_IS_OUTPUT(vq->type)) {
 		ctx->out_seq = 0;
-	else
-		ctx->cap_seq = 0;
+		return 0;
+	}
+
+	/* A stream the decoder has no capacity for fails here, not later. */
+	ret = daedalus_bridge_reserve_pixels(ctx, (u64)dec->width *
+						  dec->height);
+	if (ret) {
+		daedalus_queue_cleanup(vq, VB2_BUF_STATE_QUEUED);
+		return ret;
+	}
+	ctx->cap_seq = 0;
 	return 0;
 }
 
@@ -554,7 +570,9 @@ static void daedalus_stop_streaming(struct vb2_queue *vq)
 
 	/* A new stream (seek, new sequence) starts without references. */
 	if (V4L2_TYPE_IS_OUTPUT(vq->type))
-		daedalus_bridge_ctx_event(ctx, DAEDALUS_MSG_CTX_RESET);
+		daedalus_bridge_ctx_reset(ctx);
+	else
+		daedalus_bridge_release_pixels(ctx);
 }
 
 static const struct vb2_ops daedalus_qops = {
@@ -630,7 +648,7 @@ int daedalus_request_validate(struct media_request *req)
 	/* Without a daemon nothing can decode: refuse, do not pretend. */
 	if (!daedalus_bridge_attached(ctx->dev)) {
 		dev_warn_ratelimited(&ctx->dev->pdev->dev,
-				     "context %u: no daemon attached, request refused\n",
+				     "context %llu: no daemon attached, request refused\n",
 				     ctx->id);
 		return -ENODEV;
 	}

@@ -35,11 +35,16 @@
 #define DAEDALUS_MIN_CODED_SIZE	(256U * 1024U)
 #define DAEDALUS_MAX_CODED_SIZE	(64U * 1024U * 1024U)
 
+/* The largest CAPTURE plane: the largest frame in P010 (2 bytes, 4:2:0). */
+#define DAEDALUS_MAX_PICTURE_SIZE	(4096U * 2304U * 3U)
+
 /* The largest control area one job can need (checked per job). */
 #define DAEDALUS_MAX_CTRL_BYTES	(64 * 1024)
 
 extern unsigned int daedalus_job_timeout_ms;
 extern unsigned int daedalus_debug;
+extern unsigned int daedalus_max_contexts;
+extern unsigned int daedalus_max_pixels;
 
 #define daedalus_dbg(dev, fmt, ...)					\
 	do {								\
@@ -95,8 +100,10 @@ struct daedalus_decoded_fmt {
 
 extern const struct daedalus_coded_fmt daedalus_coded_fmts[];
 extern const unsigned int daedalus_num_coded_fmts;
+/* The number of entries of daedalus_ctrl_descs[] (checked at build time). */
+#define DAEDALUS_NUM_CTRL_DESCS	19
+
 extern const struct daedalus_ctrl_desc daedalus_ctrl_descs[];
-extern const unsigned int daedalus_num_ctrl_descs;
 
 /* Who ended a job: the trace event daedalus_job_end names it. */
 enum daedalus_end {
@@ -133,11 +140,41 @@ struct daedalus_stats {
 };
 
 /**
+ * struct daedalus_qmsg - an entry of the bridge's message queue
+ * @node: entry in the bridge's queue (or, for a fetched job, inflight) list
+ * @type: enum daedalus_msg_type
+ */
+struct daedalus_qmsg {
+	struct list_head node;
+	u32 type;
+};
+
+/**
+ * struct daedalus_event - news for the daemon about a context or a buffer
+ * @msg: the queue entry (type CTX_CLOSE, CTX_RESET or BUF_FREE)
+ * @embedded: part of its context (CTX_RESET), never freed on its own
+ * @ctx_id: the context
+ * @buf_id: the buffer (BUF_FREE)
+ *
+ * Events that tear something down (CTX_CLOSE, BUF_FREE) are allocated with
+ * what they are about, so that none is ever lost to a failed allocation.
+ */
+struct daedalus_event {
+	struct daedalus_qmsg msg;
+	bool embedded;
+	u64 ctx_id;
+	u64 buf_id;
+};
+
+/**
  * struct daedalus_bridge - the character device the daemon attaches to
  * @misc: the character device, /dev/daedalus-v4l2
  * @wq: the workqueue of job watchdogs; drained at module exit
  * @lock: protects all fields below
  * @daemon: the file of the attached daemon, or NULL
+ * @daemon_tgid: the thread group of the process that attached it (for the
+ *	kill of a daemon hung while it writes a picture)
+ * @daemon_killed: the watchdog has killed the attached daemon
  * @generation: incremented at each attach and detach
  * @next_seqno: the number of the last job queued
  * @next_buf_id: the last buffer id handed out
@@ -148,6 +185,8 @@ struct daedalus_stats {
  * @daemon_comm: its command name
  * @attaches: how many times a daemon attached
  * @stats: counters, for the status tool and the tests
+ * @pixels: the pixels of the CAPTURE formats of the contexts whose CAPTURE
+ *	queue streams, against daedalus_max_pixels
  * @debugfs: the module's debugfs folder (status file)
  */
 struct daedalus_bridge {
@@ -155,6 +194,8 @@ struct daedalus_bridge {
 	struct workqueue_struct *wq;
 	spinlock_t lock; /* protects the fields below */
 	struct file *daemon;
+	struct pid *daemon_tgid;
+	bool daemon_killed;
 	u32 generation;
 	u64 next_seqno;
 	u64 next_buf_id;
@@ -165,6 +206,7 @@ struct daedalus_bridge {
 	char daemon_comm[TASK_COMM_LEN];
 	u64 attaches;
 	struct daedalus_stats stats;
+	u64 pixels;
 	struct dentry *debugfs;
 };
 
@@ -179,6 +221,7 @@ struct daedalus_bridge {
  *	queue (formats, controls) and open/release
  * @next_ctx_id: the id of the next context (protected by @dev_mutex)
  * @ctxs: the open contexts (protected by @dev_mutex)
+ * @num_ctxs: how many contexts are open (protected by @dev_mutex)
  * @bridge: the daemon side
  */
 struct daedalus_dev {
@@ -188,8 +231,9 @@ struct daedalus_dev {
 	struct media_device mdev;
 	struct v4l2_m2m_dev *m2m_dev;
 	struct mutex dev_mutex; /* node ioctls that touch no queue */
-	u32 next_ctx_id;
+	u64 next_ctx_id;
 	struct list_head ctxs;
+	unsigned int num_ctxs;
 	struct daedalus_bridge bridge;
 };
 
@@ -197,8 +241,11 @@ struct daedalus_dev {
  * struct daedalus_ctx - one open file of the video node
  * @fh: the V4L2 file handle (with the m2m context)
  * @dev: the device
- * @id: the context id the daemon sees, never reused
+ * @id: the context id the daemon sees, never reused while the module is
+ *	loaded
  * @hdl: the controls
+ * @ctrls: the controls of @hdl by their index in daedalus_ctrl_descs[],
+ *	looked up once at open
  * @vb_mutex: serialises the queue ioctls of this context
  * @coded_fmt: the OUTPUT format
  * @coded_desc: the description of the OUTPUT format
@@ -212,12 +259,19 @@ struct daedalus_dev {
  * @job: the job handed to the daemon, or NULL (protected by the bridge lock)
  * @node: entry in the device's list of contexts (protected by its dev_mutex)
  * @stats: what became of this context's jobs (protected by the bridge lock)
+ * @pixels: the pixels this context holds of the bridge's budget while its
+ *	CAPTURE queue streams (protected by the bridge lock)
+ * @reset_ev: the CTX_RESET event, queued at most once at a time (its node is
+ *	protected by the bridge lock)
+ * @close_ev: the CTX_CLOSE event, allocated at open, queued or freed at
+ *	release
  */
 struct daedalus_ctx {
 	struct v4l2_fh fh;
 	struct daedalus_dev *dev;
-	u32 id;
+	u64 id;
 	struct v4l2_ctrl_handler hdl;
+	struct v4l2_ctrl *ctrls[DAEDALUS_NUM_CTRL_DESCS];
 	struct mutex vb_mutex; /* the queue ioctls of this context */
 	struct v4l2_format coded_fmt;
 	const struct daedalus_coded_fmt *coded_desc;
@@ -229,6 +283,9 @@ struct daedalus_ctx {
 	struct daedalus_job_obj *job;
 	struct list_head node;
 	struct daedalus_stats stats;
+	u64 pixels;
+	struct daedalus_event reset_ev;
+	struct daedalus_event *close_ev;
 };
 
 /**
@@ -239,39 +296,26 @@ struct daedalus_ctx {
  *	(DMABUF) when the buffer is first used in a job; put at cleanup
  * @sent_gen: the bridge generation in which a job using this buffer was last
  *	queued for the daemon
+ * @free_ev: the BUF_FREE event, allocated with the buffer, queued or freed
+ *	at cleanup
  */
 struct daedalus_buf {
 	struct v4l2_m2m_buffer m2m;
 	u64 id;
 	struct dma_buf *dbufs[DAEDALUS_MAX_PLANES];
 	u32 sent_gen;
+	struct daedalus_event *free_ev;
 };
 
-/**
- * struct daedalus_qmsg - an entry of the bridge's message queue
- * @node: entry in the bridge's queue (or, for a fetched job, inflight) list
- * @type: enum daedalus_msg_type
+/*
+ * QUEUED -> FETCHED -> WRITING -> FINISHED; any state but WRITING may go
+ * straight to FINISHED. In WRITING the daemon owns the CAPTURE buffer: only
+ * its answer or its death ends the job.
  */
-struct daedalus_qmsg {
-	struct list_head node;
-	u32 type;
-};
-
-/**
- * struct daedalus_event - news for the daemon about a context or a buffer
- * @msg: the queue entry (type CTX_CLOSE, CTX_RESET or BUF_FREE)
- * @ctx_id: the context
- * @buf_id: the buffer (BUF_FREE)
- */
-struct daedalus_event {
-	struct daedalus_qmsg msg;
-	u32 ctx_id;
-	u64 buf_id;
-};
-
 enum daedalus_job_state {
 	DAEDALUS_JOB_QUEUED,
 	DAEDALUS_JOB_FETCHED,
+	DAEDALUS_JOB_WRITING,
 	DAEDALUS_JOB_FINISHED,
 };
 
@@ -282,6 +326,8 @@ enum daedalus_job_state {
  * @msg: the queue entry (type JOB)
  * @state: where the job is (protected by the bridge lock)
  * @queued: when device_run() queued it
+ * @deadline: when the watchdog fails the job (jiffies; moved at FETCH and
+ *	BEGIN_WRITE; protected by the bridge lock)
  * @dev: the device (outlives every job)
  * @ctx: the context; only dereferenced by whoever finishes the job
  * @watchdog: fails the job when the daemon does not answer in time
@@ -296,6 +342,7 @@ struct daedalus_job_obj {
 	struct daedalus_qmsg msg;
 	enum daedalus_job_state state;
 	ktime_t queued;
+	unsigned long deadline;
 	struct daedalus_dev *dev;
 	struct daedalus_ctx *ctx;
 	struct delayed_work watchdog;
@@ -336,7 +383,12 @@ void daedalus_device_run(void *priv);
 void daedalus_job_abort(void *priv);
 void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
 			       struct daedalus_buf *buf);
-void daedalus_bridge_ctx_event(struct daedalus_ctx *ctx, u32 type);
+int daedalus_bridge_ctx_init(struct daedalus_ctx *ctx);
+void daedalus_bridge_ctx_reset(struct daedalus_ctx *ctx);
+void daedalus_bridge_ctx_close(struct daedalus_ctx *ctx);
+int daedalus_bridge_buf_init(struct daedalus_buf *buf);
+int daedalus_bridge_reserve_pixels(struct daedalus_ctx *ctx, u64 pixels);
+void daedalus_bridge_release_pixels(struct daedalus_ctx *ctx);
 u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev);
 bool daedalus_bridge_attached(struct daedalus_dev *dev);
 

@@ -16,10 +16,10 @@
 #include <linux/tracepoint.h>
 
 TRACE_EVENT(daedalus_job_queue,
-	    TP_PROTO(u32 ctx_id, u64 seqno, u32 codec, u32 width, u32 height,
+	    TP_PROTO(u64 ctx_id, u64 seqno, u32 codec, u32 width, u32 height,
 		     u64 timestamp),
 	    TP_ARGS(ctx_id, seqno, codec, width, height, timestamp),
-	    TP_STRUCT__entry(__field(u32, ctx_id)
+	    TP_STRUCT__entry(__field(u64, ctx_id)
 			     __field(u64, seqno)
 			     __field(u32, codec)
 			     __field(u32, width)
@@ -31,7 +31,7 @@ TRACE_EVENT(daedalus_job_queue,
 			   __entry->width = width;
 			   __entry->height = height;
 			   __entry->timestamp = timestamp;),
-	    TP_printk("ctx=%u job=%llu codec=%c%c%c%c size=%ux%u ts=%llu",
+	    TP_printk("ctx=%llu job=%llu codec=%c%c%c%c size=%ux%u ts=%llu",
 		      __entry->ctx_id, __entry->seqno,
 		      __entry->codec & 0xff, (__entry->codec >> 8) & 0xff,
 		      (__entry->codec >> 16) & 0xff, __entry->codec >> 24,
@@ -39,24 +39,24 @@ TRACE_EVENT(daedalus_job_queue,
 );
 
 TRACE_EVENT(daedalus_job_fetch,
-	    TP_PROTO(u32 ctx_id, u64 seqno, u32 ctrl_bytes),
+	    TP_PROTO(u64 ctx_id, u64 seqno, u32 ctrl_bytes),
 	    TP_ARGS(ctx_id, seqno, ctrl_bytes),
-	    TP_STRUCT__entry(__field(u32, ctx_id)
+	    TP_STRUCT__entry(__field(u64, ctx_id)
 			     __field(u64, seqno)
 			     __field(u32, ctrl_bytes)),
 	    TP_fast_assign(__entry->ctx_id = ctx_id;
 			   __entry->seqno = seqno;
 			   __entry->ctrl_bytes = ctrl_bytes;),
-	    TP_printk("ctx=%u job=%llu ctrl_bytes=%u", __entry->ctx_id,
+	    TP_printk("ctx=%llu job=%llu ctrl_bytes=%u", __entry->ctx_id,
 		      __entry->seqno, __entry->ctrl_bytes)
 );
 
 /* @end is enum daedalus_end: who ended the job. */
 TRACE_EVENT(daedalus_job_end,
-	    TP_PROTO(u32 ctx_id, u64 seqno, int status, unsigned int end,
+	    TP_PROTO(u64 ctx_id, u64 seqno, int status, unsigned int end,
 		     u32 latency_us),
 	    TP_ARGS(ctx_id, seqno, status, end, latency_us),
-	    TP_STRUCT__entry(__field(u32, ctx_id)
+	    TP_STRUCT__entry(__field(u64, ctx_id)
 			     __field(u64, seqno)
 			     __field(int, status)
 			     __field(unsigned int, end)
@@ -66,7 +66,7 @@ TRACE_EVENT(daedalus_job_end,
 			   __entry->status = status;
 			   __entry->end = end;
 			   __entry->latency_us = latency_us;),
-	    TP_printk("ctx=%u job=%llu status=%d by=%s latency_us=%u",
+	    TP_printk("ctx=%llu job=%llu status=%d by=%s latency_us=%u",
 		      __entry->ctx_id, __entry->seqno, __entry->status,
 		      __print_symbolic(__entry->end,
 				       { DAEDALUS_END_ANSWER, "answer" },
