@@ -16,18 +16,6 @@ FRAMES=20
 user=nobody
 uid=$(id -u $user) gid=$(id -g $user) || skip "no user $user in the guest"
 
-stop_daemon() {
-	local p
-	p=$(daemon_pid)
-	[[ -n $p ]] || return 0
-	kill "$p"
-	for _ in $(seq 100); do
-		kill -0 "$p" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "the daemon (pid $p) did not exit on SIGTERM"
-}
-
 status=0
 check() { # NAME ACTUAL EXPECTED
 	if [[ $2 == "$3" ]]; then

@@ -51,6 +51,20 @@ start_daemon() { # [ARGS...]
 	return 1
 }
 
+# Stops the running daemon with SIGTERM and waits until it is gone (fails the test if it does
+# not exit within 10 s).
+stop_daemon() {
+	local p
+	p=$(daemon_pid)
+	[[ -n $p ]] || return 0
+	kill "$p"
+	for _ in $(seq 100); do
+		kill -0 "$p" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	fail "the daemon (pid $p) did not exit on SIGTERM"
+}
+
 # How much slower than Debian's kernel this guest's kernel is, as tests/vm/run says on the
 # kernel command line (the debug kernel: KASAN, lockdep and kmemleak under emulation); 1
 # otherwise. Only waits for a test's own helpers and the few wall-clock limits scale with it,

@@ -466,8 +466,11 @@ std::vector<ControlCase> controlCases()
 	      { tile(0xfffff000u, 0x2000u, 0, 0) });
 	tiles("TILE_GROUP_ENTRY beyond the largest OUTPUT buffer", driver, -EINVAL,
 	      { tile(64u << 20, 16, 0, 0) });
-	tiles("TILE_GROUP_ENTRY 4097 entries (array of 4096)", "array size", -ENOSPC,
-	      std::vector<v4l2_ctrl_av1_tile_group_entry>(4097, tile(0, 16, 0, 0)));
+	/* V4L2_AV1_MAX_TILE_COUNT: the array's size. */
+	tiles("TILE_GROUP_ENTRY 512 entries (the array's size)", "-", 0,
+	      std::vector<v4l2_ctrl_av1_tile_group_entry>(512, tile(0, 16, 0, 0)));
+	tiles("TILE_GROUP_ENTRY 513 entries (array of 512)", "array size", -ENOSPC,
+	      std::vector<v4l2_ctrl_av1_tile_group_entry>(513, tile(0, 16, 0, 0)));
 	{
 		v4l2_ctrl_av1_film_grain fg{};
 		fg.num_y_points = 15;
@@ -650,6 +653,34 @@ int runLimits(const DecoderNode &decoder)
 	check((ret == 0 && outputs + cb.count <= 32) || ret == -ENOBUFS || ret == -ENOMEM,
 	      std::string("CREATE_BUFS OUTPUT 100000 more -> ") +
 		      (ret ? errnoName(ret) : std::to_string(cb.count) + " more"));
+	/*
+	 * CREATE_BUFS takes the client's sizeimage: never beyond what the
+	 * daemon is made to map (64 MiB of bitstream, a 4096x2304 P010
+	 * picture).
+	 */
+	const struct {
+		uint32_t type;
+		uint32_t size;
+		const char *what;
+	} huge[] = {
+		{ kOutput, 0xfffff000u, "OUTPUT sizeimage 0xfffff000" },
+		{ kOutput, (64u << 20) + 4096, "OUTPUT sizeimage 64 MiB + 4096" },
+		{ kCapture, 0xfffff000u, "CAPTURE sizeimage 0xfffff000" },
+		{ kCapture, 4096u * 2304 * 3 + 4096, "CAPTURE sizeimage 4096x2304 P010 + 4096" },
+	};
+	for (const auto &h : huge) {
+		v4l2_create_buffers big{};
+		big.count = 1;
+		big.memory = V4L2_MEMORY_MMAP;
+		big.format.type = h.type;
+		node.ioctl(VIDIOC_G_FMT, &big.format);
+		big.format.fmt.pix_mp.plane_fmt[0].sizeimage = h.size;
+		ret = node.ioctl(VIDIOC_CREATE_BUFS, &big);
+		check(ret == -EINVAL, std::string("CREATE_BUFS ") + h.what + " -> " +
+					      (ret ? errnoName(ret) : std::to_string(big.count) +
+									  " buffer(s)") +
+					      " (EINVAL)");
+	}
 	count = 0;
 	node.reqbufs(kOutput, &count);
 	count = 0;
