@@ -617,7 +617,8 @@ void daedalus_bridge_ctx_close(struct daedalus_ctx *ctx)
 	spin_lock(&br->lock);
 	list_del_init(&ctx->reset_ev.msg.node);
 	br->pixels -= ctx->pixels;
-	ctx->pixels = 0;
+	if (ctx->decoding)
+		br->decoding--;
 	spin_unlock(&br->lock);
 
 	ctx->close_ev = NULL;
@@ -629,43 +630,46 @@ void daedalus_bridge_ctx_close(struct daedalus_ctx *ctx)
 }
 
 /*
- * The decoding budget: a context whose CAPTURE queue streams holds the
- * pixels of its CAPTURE format until it stops (or closes). Past
- * daedalus_max_pixels, STREAMON fails with -EBUSY, as a hardware decoder
- * refuses a stream beyond its capacity.
+ * The decoding budget. A context decodes from its first CAPTURE STREAMON
+ * until it is closed: the daemon keeps its decoder and pictures all that
+ * time. At most daedalus_max_contexts contexts decode at once, and together
+ * they hold at most daedalus_max_pixels pixels of CAPTURE format (a context
+ * that streams again holds its new size). Past either, STREAMON fails with
+ * -EBUSY, as a hardware decoder refuses a stream beyond its capacity.
  */
-int daedalus_bridge_reserve_pixels(struct daedalus_ctx *ctx, u64 pixels)
+int daedalus_bridge_reserve(struct daedalus_ctx *ctx, u64 pixels)
 {
 	struct daedalus_bridge *br = &ctx->dev->bridge;
+	unsigned int decoding;
 	u64 in_use;
 	int ret = 0;
 
 	spin_lock(&br->lock);
+	decoding = br->decoding;
 	in_use = br->pixels - ctx->pixels;
-	if (in_use + pixels > daedalus_max_pixels) {
+	if (!ctx->decoding && decoding >= daedalus_max_contexts) {
 		ret = -EBUSY;
+	} else if (in_use + pixels > daedalus_max_pixels) {
+		ret = -ENOSPC;
 	} else {
 		br->pixels = in_use + pixels;
 		ctx->pixels = pixels;
+		if (!ctx->decoding)
+			br->decoding++;
+		ctx->decoding = true;
 	}
 	spin_unlock(&br->lock);
 
-	if (ret)
+	if (ret == -EBUSY)
 		dev_warn_ratelimited(&ctx->dev->pdev->dev,
-				     "context %llu: %llu pixels more than the %u allowed to stream at once (max_pixels, %llu in use)\n",
+				     "context %llu: %u contexts decode already (max_contexts)\n",
+				     ctx->id, decoding);
+	else if (ret)
+		dev_warn_ratelimited(&ctx->dev->pdev->dev,
+				     "context %llu: %llu pixels more than the %u allowed to decode at once (max_pixels, %llu in use)\n",
 				     ctx->id, pixels, daedalus_max_pixels,
 				     in_use);
-	return ret;
-}
-
-void daedalus_bridge_release_pixels(struct daedalus_ctx *ctx)
-{
-	struct daedalus_bridge *br = &ctx->dev->bridge;
-
-	spin_lock(&br->lock);
-	br->pixels -= ctx->pixels;
-	ctx->pixels = 0;
-	spin_unlock(&br->lock);
+	return ret ? -EBUSY : 0;
 }
 
 /* ---------------------------------------------------------------------

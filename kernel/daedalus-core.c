@@ -26,13 +26,13 @@ MODULE_PARM_DESC(debug, "log every job (0/1)");
 unsigned int daedalus_max_contexts = 64;
 module_param_named(max_contexts, daedalus_max_contexts, uint, 0644);
 MODULE_PARM_DESC(max_contexts,
-		 "open files of the video node allowed at once; open fails with EBUSY past it");
+		 "contexts that decode (from their first CAPTURE STREAMON to their close) at once; STREAMON fails with EBUSY past it");
 
 /* 64 streams of 1920x1088: what the daemon's memory is sized for. */
 unsigned int daedalus_max_pixels = 64 * 1920 * 1088;
 module_param_named(max_pixels, daedalus_max_pixels, uint, 0644);
 MODULE_PARM_DESC(max_pixels,
-		 "CAPTURE pixels of all streaming contexts together; STREAMON fails with EBUSY past it");
+		 "CAPTURE pixels of all decoding contexts together; STREAMON fails with EBUSY past it");
 
 /*
  * For tests only: the first context id, to show that ids do not wrap at 32
@@ -414,13 +414,6 @@ static int daedalus_open(struct file *file)
 		goto err_free_ctx;
 	}
 
-	if (dev->num_ctxs >= daedalus_max_contexts) {
-		dev_warn_ratelimited(&dev->pdev->dev,
-				     "%u contexts open: no more allowed (max_contexts)\n",
-				     dev->num_ctxs);
-		ret = -EBUSY;
-		goto err_unlock;
-	}
 	/* Ids are never reused: the daemon keys everything it keeps by them. */
 	if (!dev->next_ctx_id) {
 		dev_warn_ratelimited(&dev->pdev->dev,

@@ -72,7 +72,8 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	char comm[TASK_COMM_LEN];
 	struct daedalus_stats *s;
 	struct daedalus_ctx *ctx;
-	u64 attaches;
+	unsigned int decoding;
+	u64 attaches, pixels;
 	pid_t pid;
 	u32 *lat;
 	int ret;
@@ -86,6 +87,8 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	}
 
 	spin_lock(&br->lock);
+	decoding = br->decoding;
+	pixels = br->pixels;
 	pid = br->daemon_pid;
 	attaches = br->attaches;
 	memcpy(comm, br->daemon_comm, sizeof(comm));
@@ -101,6 +104,7 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	seq_printf(m, "params job_timeout_ms=%u max_contexts=%u max_pixels=%u\n",
 		   daedalus_job_timeout_ms, daedalus_max_contexts,
 		   daedalus_max_pixels);
+	seq_printf(m, "budget decoding=%u pixels=%llu\n", decoding, pixels);
 	seq_puts(m, "device");
 	daedalus_show_stats(m, s, lat);
 

@@ -552,8 +552,7 @@ static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 	}
 
 	/* A stream the decoder has no capacity for fails here, not later. */
-	ret = daedalus_bridge_reserve_pixels(ctx, (u64)dec->width *
-						  dec->height);
+	ret = daedalus_bridge_reserve(ctx, (u64)dec->width * dec->height);
 	if (ret) {
 		daedalus_queue_cleanup(vq, VB2_BUF_STATE_QUEUED);
 		return ret;
@@ -571,8 +570,6 @@ static void daedalus_stop_streaming(struct vb2_queue *vq)
 	/* A new stream (seek, new sequence) starts without references. */
 	if (V4L2_TYPE_IS_OUTPUT(vq->type))
 		daedalus_bridge_ctx_reset(ctx);
-	else
-		daedalus_bridge_release_pixels(ctx);
 }
 
 static const struct vb2_ops daedalus_qops = {

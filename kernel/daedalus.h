@@ -185,8 +185,9 @@ struct daedalus_event {
  * @daemon_comm: its command name
  * @attaches: how many times a daemon attached
  * @stats: counters, for the status tool and the tests
- * @pixels: the pixels of the CAPTURE formats of the contexts whose CAPTURE
- *	queue streams, against daedalus_max_pixels
+ * @decoding: the contexts that decode, against daedalus_max_contexts
+ * @pixels: the pixels of the CAPTURE formats of the contexts that decode,
+ *	against daedalus_max_pixels
  * @debugfs: the module's debugfs folder (status file)
  */
 struct daedalus_bridge {
@@ -206,6 +207,7 @@ struct daedalus_bridge {
 	char daemon_comm[TASK_COMM_LEN];
 	u64 attaches;
 	struct daedalus_stats stats;
+	unsigned int decoding;
 	u64 pixels;
 	struct dentry *debugfs;
 };
@@ -259,8 +261,10 @@ struct daedalus_dev {
  * @job: the job handed to the daemon, or NULL (protected by the bridge lock)
  * @node: entry in the device's list of contexts (protected by its dev_mutex)
  * @stats: what became of this context's jobs (protected by the bridge lock)
- * @pixels: the pixels this context holds of the bridge's budget while its
- *	CAPTURE queue streams (protected by the bridge lock)
+ * @decoding: the context holds one of the bridge's decoding contexts, from
+ *	its first CAPTURE STREAMON to its close (protected by the bridge lock)
+ * @pixels: the pixels this context holds of the bridge's budget: its CAPTURE
+ *	format at its last STREAMON (protected by the bridge lock)
  * @reset_ev: the CTX_RESET event, queued at most once at a time (its node is
  *	protected by the bridge lock)
  * @close_ev: the CTX_CLOSE event, allocated at open, queued or freed at
@@ -283,6 +287,7 @@ struct daedalus_ctx {
 	struct daedalus_job_obj *job;
 	struct list_head node;
 	struct daedalus_stats stats;
+	bool decoding;
 	u64 pixels;
 	struct daedalus_event reset_ev;
 	struct daedalus_event *close_ev;
@@ -387,8 +392,7 @@ int daedalus_bridge_ctx_init(struct daedalus_ctx *ctx);
 void daedalus_bridge_ctx_reset(struct daedalus_ctx *ctx);
 void daedalus_bridge_ctx_close(struct daedalus_ctx *ctx);
 int daedalus_bridge_buf_init(struct daedalus_buf *buf);
-int daedalus_bridge_reserve_pixels(struct daedalus_ctx *ctx, u64 pixels);
-void daedalus_bridge_release_pixels(struct daedalus_ctx *ctx);
+int daedalus_bridge_reserve(struct daedalus_ctx *ctx, u64 pixels);
 u64 daedalus_bridge_new_buf_id(struct daedalus_dev *dev);
 bool daedalus_bridge_attached(struct daedalus_dev *dev);
 

@@ -55,8 +55,9 @@
  *	daemon's area passed to DAEDALUS_IOC_FETCH must be at least this big
  * @job_timeout_ms: out: how long the module waits for the daemon to fetch a
  *	job, and then for its answer, before it fails the job
- * @max_contexts: out: how many contexts (open files of the video node) the
- *	module allows at once; the daemon sizes its thread budget by it
+ * @max_contexts: out: how many contexts the module lets decode at once (a
+ *	context decodes from its first CAPTURE STREAMON to its close); the
+ *	daemon may size its budgets by it
  * @reserved: must be zero
  */
 struct daedalus_attach {

@@ -653,10 +653,14 @@ int runLimits(const DecoderNode &decoder)
 	check((ret == 0 && outputs + cb.count <= 32) || ret == -ENOBUFS || ret == -ENOMEM,
 	      std::string("CREATE_BUFS OUTPUT 100000 more -> ") +
 		      (ret ? errnoName(ret) : std::to_string(cb.count) + " more"));
+	count = 0;
+	node.reqbufs(kOutput, &count);
+	count = 0;
+	node.reqbufs(kCapture, &count);
 	/*
-	 * CREATE_BUFS takes the client's sizeimage: never beyond what the
-	 * daemon is made to map (64 MiB of bitstream, a 4096x2304 P010
-	 * picture).
+	 * With no buffers left, CREATE_BUFS takes the client's sizeimage:
+	 * never beyond what the daemon is made to map (64 MiB of bitstream,
+	 * a 4096x2304 P010 picture).
 	 */
 	const struct {
 		uint32_t type;
@@ -681,10 +685,6 @@ int runLimits(const DecoderNode &decoder)
 									  " buffer(s)") +
 					      " (EINVAL)");
 	}
-	count = 0;
-	node.reqbufs(kOutput, &count);
-	count = 0;
-	node.reqbufs(kCapture, &count);
 	ret = node.setOutput(vp9, 128, 128, 0, &f);
 	check(!ret && f.fmt.pix_mp.width == 128,
 	      std::string("S_FMT OUTPUT 128x128 once the buffers are freed -> ") + errnoName(ret) +
