@@ -179,12 +179,44 @@ void vp9Seeds(const fs::path &dir, const std::string &path)
 	if (packets.empty() || packets[0].empty())
 		return;
 
-	/* Profile 2 and 3 (profile_high_bit, bit 4 of the first byte): 10 or 12 bits, P010. */
-	const bool highBitDepth = packets[0][0] & 0x10;
 	const std::string name = "vp9-" + fs::path(path).stem().string();
+
+	/*
+	 * Profile 2 and 3 (profile_high_bit, bit 4 of the first byte): 10 or 12
+	 * bits, which the VP9 client does not decode. The daemon's VP9 backend
+	 * needs no controls: the jobs are written here, one packet each, into
+	 * P010 CAPTURE buffers as the module lays them out (size rounded up to
+	 * 16, lines of 64-byte multiples).
+	 */
+	if (packets[0][0] & 0x10) {
+		if (file.size() < 32)
+			return;
+		const uint16_t width = file[12] | file[13] << 8;
+		const uint16_t height = file[14] | file[15] << 8;
+		const uint16_t capWidth = (width + 15) & ~15;
+		const uint16_t capHeight = (height + 15) & ~15;
+		fuzz::ScriptWriter script(V4L2_PIX_FMT_VP9_FRAME);
+		for (unsigned int i = 0; i < packets.size() && i < kRequests; i++) {
+			fuzz::JobRecord rec;
+			rec.src = i % fuzz::kOutputBuffers;
+			rec.dst = i % fuzz::kCaptureBuffers;
+			rec.timestamp = uint64_t{ i } * 1000;
+			rec.width = width;
+			rec.height = height;
+			rec.capWidth = capWidth;
+			rec.capHeight = capHeight;
+			rec.capFormat = 1;
+			rec.stride = (2 * capWidth + 63) & ~63;
+			rec.bitstream = packets[i];
+			script.job(rec);
+		}
+		writeSeed(dir, name + "-p010", script.data());
+		return;
+	}
+
 	/* Context ids: low; just above 2^32 (0xfffffff0 + 17); 2^40 + 1; near 2^64. */
 	for (uint8_t ctx : { 0x00, 0x31, 0x41, 0x7f }) {
-		RecordingDevice device(V4L2_PIX_FMT_VP9_FRAME, ctx, highBitDepth);
+		RecordingDevice device(V4L2_PIX_FMT_VP9_FRAME, ctx);
 		client::runVp9Client(packets, client::ClientStyle::Ffmpeg, device, options());
 		char suffix[16];
 		snprintf(suffix, sizeof(suffix), "-ctx%02x", ctx);
