@@ -3,6 +3,7 @@
  * daedalus-v4l2d: decodes the jobs of the daedalus-v4l2 kernel module.
  */
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -170,11 +171,35 @@ private:
 	unsigned int failedFetches_ = 0;
 	/* BEGIN_WRITE of the current job said it has ended already. */
 	bool jobEnded_ = false;
+	/* When the current message was fetched: the module's job timeout runs from there. */
+	std::chrono::steady_clock::time_point fetched_;
 };
 
-/* The job's WriteGate: the CAPTURE buffer is ours only once the module says so. */
+/*
+ * The job's WriteGate: the CAPTURE buffer is ours only once the module says
+ * so. The module kills a daemon that has begun writing and does not answer
+ * within the job timeout (counted from FETCH), as it would reset hung
+ * hardware: a decode that used up nearly all of it fails the job rather
+ * than begin a write that may not end in time.
+ */
 int Daemon::beginWrite(uint64_t seqno)
 {
+	const uint32_t timeout = device_.attachInfo().job_timeout_ms;
+	if (timeout) {
+		const auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
+			std::chrono::steady_clock::now() - fetched_);
+		/* Writing a 4K picture takes a few ms: keep a tenth, at least 10 ms. */
+		const int64_t margin = std::max<int64_t>(timeout / 10, 10);
+		if (used.count() + margin >= timeout) {
+			LOG(Daemon, Warn)
+				<< "job " << seqno << ": decoding took " << used.count()
+				<< " ms of the " << timeout
+				<< " ms job timeout; failing it instead of writing (the "
+				<< "module kills a daemon that overruns after BEGIN_WRITE)";
+			return -ETIMEDOUT;
+		}
+	}
+
 	int ret = device_.beginWrite(seqno);
 	jobEnded_ = ret == -ENOENT;
 	return ret;
@@ -302,6 +327,7 @@ int Daemon::serviceDevice()
 	failedFetches_ = 0;
 
 	auto start = std::chrono::steady_clock::now();
+	fetched_ = start;
 
 	daedalus_result result;
 	jobEnded_ = false;
