@@ -5,6 +5,7 @@
 
 #include "av1_decoder.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -34,7 +35,7 @@ void dav1dLogCallback(void *cookie, const char *format, va_list args)
 	while (!text.empty() && text.back() == '\n')
 		text.pop_back();
 
-	const auto *decoder = static_cast<const uint32_t *>(cookie);
+	const auto *decoder = static_cast<const uint64_t *>(cookie);
 	LogMessage(_logCategorydav1d, LogLevel::Warn, *decoder).stream() << text;
 }
 
@@ -51,7 +52,7 @@ struct PictureRef {
 
 } /* namespace */
 
-int Av1Decoder::create(uint32_t ctxId, const DecoderConfig &config,
+int Av1Decoder::create(uint64_t ctxId, const DecoderConfig &config,
 		       std::unique_ptr<Decoder> *decoder)
 {
 	std::unique_ptr<Av1Decoder> av1(new Av1Decoder(ctxId));
@@ -73,7 +74,8 @@ int Av1Decoder::init(const DecoderConfig &config)
 {
 	Dav1dSettings settings;
 	dav1d_default_settings(&settings);
-	settings.n_threads = config.threads;
+	/* 1: no worker thread, libdav1d decodes on the caller's thread. */
+	settings.n_threads = std::max(1u, config.threads);
 	/* One frame in flight: each temporal unit is decoded when sent. */
 	settings.max_frame_delay = 1;
 	/* Every frame is a request's picture, shown or not. */
@@ -93,9 +95,7 @@ int Av1Decoder::init(const DecoderConfig &config)
 	}
 
 	LOG_CTX(AV1, Debug, ctxId_)
-		<< "libdav1d " << dav1d_version() << " with "
-		<< (config.threads ? std::to_string(config.threads) : std::string("automatic"))
-		<< " threads";
+		<< "libdav1d " << dav1d_version() << " with " << settings.n_threads << " thread(s)";
 	return 0;
 }
 
@@ -253,7 +253,12 @@ int Av1Decoder::writePicture(const DecodeJob &job, const Dav1dPicture &picture)
 		}
 	}
 
-	int ret = daedalus::writePicture(out, job.capture);
+	/* The job may have ended meanwhile: then the buffer is not ours any more. */
+	int ret = job.writeGate.open();
+	if (ret < 0)
+		return ret;
+
+	ret = daedalus::writePicture(out, job.capture);
 	if (ret < 0)
 		LOG_CTX(AV1, Error, ctxId_) << "job " << job.params.seqno << ": "
 					    << writeErrorText(ret, out, job.capture).text;

@@ -32,7 +32,7 @@ namespace daedalus {
 class Av1Decoder : public Decoder
 {
 public:
-	static int create(uint32_t ctxId, const DecoderConfig &config,
+	static int create(uint64_t ctxId, const DecoderConfig &config,
 			  std::unique_ptr<Decoder> *decoder);
 
 	~Av1Decoder() override;
@@ -41,7 +41,7 @@ public:
 	void reset() override;
 
 private:
-	explicit Av1Decoder(uint32_t ctxId) : ctxId_(ctxId) {}
+	explicit Av1Decoder(uint64_t ctxId) : ctxId_(ctxId) {}
 
 	int init(const DecoderConfig &config);
 	int decodeTemporalUnit(const DecodeJob &job, Dav1dPicture *picture, unsigned int *pictures);
@@ -49,7 +49,7 @@ private:
 	/* Put libdav1d and the rebuilder's reference slots back in step. */
 	void restart();
 
-	uint32_t ctxId_;
+	uint64_t ctxId_;
 	Dav1dContext *dav1d_ = nullptr;
 	av1::Av1Rebuilder rebuilder_;
 	std::vector<uint8_t> temporalUnit_;

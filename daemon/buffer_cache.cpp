@@ -146,7 +146,7 @@ int BufferCache::map(const daedalus_buffer &buf, BufferDirection direction, Plan
 	return 0;
 }
 
-int BufferCache::import(uint32_t ctxId, const daedalus_buffer &buf, BufferDirection direction,
+int BufferCache::import(uint64_t ctxId, const daedalus_buffer &buf, BufferDirection direction,
 			PlaneFds &fds, const MappedBuffer **buffer)
 {
 	*buffer = nullptr;
@@ -187,18 +187,18 @@ int BufferCache::import(uint32_t ctxId, const daedalus_buffer &buf, BufferDirect
 	return 0;
 }
 
-const MappedBuffer *BufferCache::find(uint32_t ctxId, uint64_t id) const
+const MappedBuffer *BufferCache::find(uint64_t ctxId, uint64_t id) const
 {
 	auto it = buffers_.find({ ctxId, id });
 	return it == buffers_.end() ? nullptr : it->second.get();
 }
 
-bool BufferCache::release(uint32_t ctxId, uint64_t id)
+bool BufferCache::release(uint64_t ctxId, uint64_t id)
 {
 	return buffers_.erase({ ctxId, id }) != 0;
 }
 
-size_t BufferCache::releaseContext(uint32_t ctxId)
+size_t BufferCache::releaseContext(uint64_t ctxId)
 {
 	auto first = buffers_.lower_bound({ ctxId, 0 });
 	auto last = buffers_.upper_bound({ ctxId, UINT64_MAX });

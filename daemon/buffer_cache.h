@@ -144,20 +144,20 @@ public:
 	 * buffer comes without fds, -EINVAL when the description is
 	 * inconsistent, or the mmap error. @fds not used stay with the caller.
 	 */
-	int import(uint32_t ctxId, const daedalus_buffer &buf, BufferDirection direction,
+	int import(uint64_t ctxId, const daedalus_buffer &buf, BufferDirection direction,
 		   PlaneFds &fds, const MappedBuffer **buffer);
 
-	const MappedBuffer *find(uint32_t ctxId, uint64_t id) const;
+	const MappedBuffer *find(uint64_t ctxId, uint64_t id) const;
 
 	/* Unmap one buffer. Returns false when it was not mapped. */
-	bool release(uint32_t ctxId, uint64_t id);
+	bool release(uint64_t ctxId, uint64_t id);
 	/* Unmap every buffer of a context; returns how many there were. */
-	size_t releaseContext(uint32_t ctxId);
+	size_t releaseContext(uint64_t ctxId);
 
 	size_t size() const { return buffers_.size(); }
 
 private:
-	using Key = std::pair<uint32_t, uint64_t>;
+	using Key = std::pair<uint64_t, uint64_t>;
 
 	int map(const daedalus_buffer &buf, BufferDirection direction, PlaneFds &fds,
 		std::unique_ptr<MappedBuffer> *buffer);

@@ -19,7 +19,7 @@ namespace daedalus {
 
 namespace {
 
-int createVp9(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
+int createVp9(uint64_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
 {
 	return FfmpegDecoder::create(ctxId, "VP9", AV_CODEC_ID_VP9, config, decoder);
 }
@@ -30,7 +30,7 @@ int createVp9(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decod
  * last/golden/alt-ref slots itself, and a frame with show_frame = 0 is
  * still allocated (and written) for its request.
  */
-int createVp8(uint32_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
+int createVp8(uint64_t ctxId, const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
 {
 	return FfmpegDecoder::create(ctxId, "VP8", AV_CODEC_ID_VP8, config, decoder);
 }

@@ -10,18 +10,25 @@
 #include <span>
 
 #include "decoder.h"
+#include "thread_budget.h"
 
 namespace daedalus {
 
 class Context
 {
 public:
-	Context(uint32_t id, const DecoderConfig &config, std::span<const CodecEntry> codecs)
-		: id_(id), config_(config), codecs_(codecs)
+	/*
+	 * Each decoder of the context takes its threads from @budget (at most
+	 * config.threads, 0: one per online CPU) and gives them back when it
+	 * is destroyed.
+	 */
+	Context(uint64_t id, const DecoderConfig &config, std::span<const CodecEntry> codecs,
+		ThreadBudget &budget)
+		: id_(id), config_(config), codecs_(codecs), budget_(budget)
 	{
 	}
 
-	uint32_t id() const { return id_; }
+	uint64_t id() const { return id_; }
 
 	/*
 	 * Decode @job with the backend of its OUTPUT format, creating the
@@ -34,11 +41,15 @@ public:
 	void reset();
 
 private:
-	uint32_t id_;
+	uint64_t id_;
 	DecoderConfig config_;
 	std::span<const CodecEntry> codecs_;
 
+	ThreadBudget &budget_;
+
 	const CodecEntry *codec_ = nullptr;
+	/* The decoder's threads: declared first, given back after the decoder is gone. */
+	ThreadGrant threads_;
 	std::unique_ptr<Decoder> decoder_;
 };
 

@@ -61,10 +61,19 @@ int DaedalusDevice::attach()
 
 int DaedalusDevice::fetch(daedalus_msg *msg)
 {
+	/* Reserved fields zero: the module refuses others. */
 	*msg = {};
 	msg->ctrl_ptr = reinterpret_cast<uintptr_t>(ctrlArea_.data());
 	msg->ctrl_size = ctrlAreaSize_;
 	return ioctl(DAEDALUS_IOC_FETCH, msg);
+}
+
+int DaedalusDevice::beginWrite(uint64_t seqno)
+{
+	/* The module refuses non-zero reserved fields. */
+	daedalus_write write = {};
+	write.seqno = seqno;
+	return ioctl(DAEDALUS_IOC_BEGIN_WRITE, &write);
 }
 
 int DaedalusDevice::complete(const daedalus_result &result)

@@ -38,6 +38,14 @@ public:
 	 */
 	int fetch(daedalus_msg *msg);
 
+	/*
+	 * Ask for job @seqno's CAPTURE buffer before writing into it. Returns
+	 * 0: the buffer may be written until the job is answered; -ENOENT: the
+	 * job has ended (watchdog, cancel), the buffer must not be touched; or
+	 * another -errno.
+	 */
+	int beginWrite(uint64_t seqno);
+
 	/* Answer a job. Returns 0 or -errno. */
 	int complete(const daedalus_result &result);
 

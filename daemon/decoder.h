@@ -18,6 +18,7 @@
 
 #include "control_set.h"
 #include "picture_writer.h"
+#include "write_gate.h"
 
 namespace daedalus {
 
@@ -25,10 +26,11 @@ namespace daedalus {
  * One decode job with every number checked: @bitstream lies inside the
  * OUTPUT mapping, @capture inside the CAPTURE mapping and is a consistent
  * NV12 or P010 layout of the CAPTURE format's size. CPU access to both buffers is
- * open while decode() runs.
+ * open while decode() runs; @capture may be written only once @writeGate is
+ * open.
  */
 struct DecodeJob {
-	uint32_t ctxId;
+	uint64_t ctxId;
 	/* The job as the kernel sent it (timestamps, flags, formats). */
 	const daedalus_job &params;
 	/* The OUTPUT buffer's bytes from plane offset, bytesused long. */
@@ -37,6 +39,11 @@ struct DecodeJob {
 	const ControlSet &controls;
 	/* Where the picture goes (V4L2_PIX_FMT_NV12 or P010, single plane). */
 	CaptureImage capture;
+	/*
+	 * Open it right before the first write into capture, and write
+	 * nothing unless it returned 0 (its error is then the job's).
+	 */
+	WriteGate &writeGate;
 };
 
 class Decoder
@@ -56,8 +63,20 @@ public:
 };
 
 struct DecoderConfig {
-	/* Threads per decoder, 0: let the engine choose. */
+	/*
+	 * Given to the job path: threads of one context's decoder at most, 0:
+	 * one per online CPU. Given to a backend (CodecEntry::create): the
+	 * threads the thread budget granted it, at least 1; 1 means none of
+	 * its own, the engine decodes on the caller's thread.
+	 */
 	unsigned int threads = 0;
+	/*
+	 * Decoder threads of all contexts together at most (the thread
+	 * budget, see ThreadBudget), kAutoMaxThreads: twice the online CPUs.
+	 * Only the job path reads it.
+	 */
+	static constexpr int kAutoMaxThreads = -1;
+	int maxThreads = kAutoMaxThreads;
 };
 
 struct CodecEntry {
@@ -69,7 +88,7 @@ struct CodecEntry {
 	 * Make a decoder for context @ctxId. Returns 0 and sets @decoder, or a
 	 * negative errno (after logging why).
 	 */
-	int (*create)(uint32_t ctxId, const DecoderConfig &config,
+	int (*create)(uint64_t ctxId, const DecoderConfig &config,
 		      std::unique_ptr<Decoder> *decoder);
 };
 

@@ -74,7 +74,9 @@ void ffmpegLogCallback(void *avcl, int level, const char *fmt, va_list args)
 		return;
 	pending.pop_back();
 
-	int64_t ctxId = decoder ? decoder->ctxId() : LogMessage::kNoContext;
+	std::optional<uint64_t> ctxId;
+	if (decoder)
+		ctxId = decoder->ctxId();
 	LogMessage(_logCategorylibav, ours, ctxId).stream() << pending;
 	pending.clear();
 }
@@ -87,13 +89,13 @@ void installFfmpegLogHandler()
 	std::call_once(once, [] { av_log_set_callback(ffmpegLogCallback); });
 }
 
-FfmpegDecoder::FfmpegDecoder(uint32_t ctxId, const char *name) : ctxId_(ctxId), name_(name)
+FfmpegDecoder::FfmpegDecoder(uint64_t ctxId, const char *name) : ctxId_(ctxId), name_(name)
 {
 }
 
 FfmpegDecoder::~FfmpegDecoder() = default;
 
-int FfmpegDecoder::create(uint32_t ctxId, const char *name, AVCodecID codecId,
+int FfmpegDecoder::create(uint64_t ctxId, const char *name, AVCodecID codecId,
 			  const DecoderConfig &config, std::unique_ptr<Decoder> *decoder)
 {
 	std::unique_ptr<FfmpegDecoder> ffmpeg(new FfmpegDecoder(ctxId, name));
@@ -127,7 +129,8 @@ int FfmpegDecoder::init(AVCodecID codecId, const DecoderConfig &config)
 	codec_->get_buffer2 = getBuffer2;
 	/* Frame threading would decode a packet after avcodec_send_packet() returns. */
 	codec_->thread_type = FF_THREAD_SLICE;
-	codec_->thread_count = config.threads;
+	/* 1: no slice thread, libavcodec decodes on the caller's thread. */
+	codec_->thread_count = std::max(1u, config.threads);
 	configure(codec_.get());
 
 	int ret = avcodec_open2(codec_.get(), codec, nullptr);
@@ -334,7 +337,12 @@ int FfmpegDecoder::writePicture(const DecodeJob &job, const AVFrame *frame)
 		picture.strides[i] = frame->linesize[i];
 	}
 
-	int ret = daedalus::writePicture(picture, job.capture);
+	/* The job may have ended meanwhile: then the buffer is not ours any more. */
+	int ret = job.writeGate.open();
+	if (ret < 0)
+		return ret;
+
+	ret = daedalus::writePicture(picture, job.capture);
 	if (ret < 0)
 		LOG_CTX(FFmpeg, Error, ctxId_) << name_ << " job " << job.params.seqno << ": "
 					       << writeErrorText(ret, picture, job.capture).text;

@@ -58,7 +58,7 @@ public:
 	 * A decoder of @codecId for context @ctxId; @name is the codec's name
 	 * in logs. Returns 0 or a negative errno.
 	 */
-	static int create(uint32_t ctxId, const char *name, AVCodecID codecId,
+	static int create(uint64_t ctxId, const char *name, AVCodecID codecId,
 			  const DecoderConfig &config, std::unique_ptr<Decoder> *decoder);
 
 	~FfmpegDecoder() override;
@@ -66,7 +66,7 @@ public:
 	int decode(const DecodeJob &job) override;
 	void reset() override;
 
-	uint32_t ctxId() const { return ctxId_; }
+	uint64_t ctxId() const { return ctxId_; }
 
 	/* The decoder that owns @avctx, or nullptr when it is not one of ours. */
 	static FfmpegDecoder *fromContext(const AVCodecContext *avctx);
@@ -78,7 +78,7 @@ public:
 	void noteLibavError() { libavErrors_++; }
 
 protected:
-	FfmpegDecoder(uint32_t ctxId, const char *name);
+	FfmpegDecoder(uint64_t ctxId, const char *name);
 
 	int init(AVCodecID codecId, const DecoderConfig &config);
 
@@ -131,7 +131,7 @@ private:
 
 	int writePicture(const DecodeJob &job, const AVFrame *frame);
 
-	uint32_t ctxId_;
+	uint64_t ctxId_;
 	const char *name_;
 
 	AVCodecContextPtr codec_;

@@ -39,13 +39,13 @@ bool hasSlice(std::span<const uint8_t> data)
 
 } /* namespace */
 
-H264Decoder::H264Decoder(uint32_t ctxId) : FfmpegDecoder(ctxId, "H.264")
+H264Decoder::H264Decoder(uint64_t ctxId) : FfmpegDecoder(ctxId, "H.264")
 {
 	/* Frame number gaps allocate the missing frames in the same packet. */
 	severalPicturesPerPacket_ = true;
 }
 
-int H264Decoder::create(uint32_t ctxId, const DecoderConfig &config,
+int H264Decoder::create(uint64_t ctxId, const DecoderConfig &config,
 			std::unique_ptr<Decoder> *decoder)
 {
 	std::unique_ptr<H264Decoder> h264(new H264Decoder(ctxId));

@@ -33,13 +33,13 @@ namespace daedalus {
 class H264Decoder : public FfmpegDecoder
 {
 public:
-	static int create(uint32_t ctxId, const DecoderConfig &config,
+	static int create(uint64_t ctxId, const DecoderConfig &config,
 			  std::unique_ptr<Decoder> *decoder);
 
 	void reset() override;
 
 protected:
-	explicit H264Decoder(uint32_t ctxId);
+	explicit H264Decoder(uint64_t ctxId);
 
 	void configure(AVCodecContext *codec) override;
 	int preparePacket(const DecodeJob &job, AVPacket *packet) override;

@@ -7,14 +7,61 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <fcntl.h>
 #include <linux/videodev2.h>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
 namespace daedalus {
 
 LOG_DEFINE_CATEGORY(Job)
+
+unsigned int threadBudgetSize(const DecoderConfig &config)
+{
+	if (config.maxThreads == DecoderConfig::kAutoMaxThreads || config.maxThreads < 0)
+		return 2 * onlineCpus();
+	return static_cast<unsigned int>(config.maxThreads);
+}
+
+JobProcessor::JobProcessor(const DecoderConfig &config, std::span<const CodecEntry> codecs)
+	: config_(config), codecs_(codecs), threadBudget_(threadBudgetSize(config))
+{
+}
+
+int openDumpDirectory(const std::string &path, UniqueFD *dir, std::string *why)
+{
+	UniqueFD fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+	if (!fd.isValid()) {
+		int err = -errno;
+		*why = err == -ELOOP || err == -ENOTDIR ? "not a directory (or a symlink)"
+							: errorString(err);
+		return err;
+	}
+
+	struct stat st;
+	if (fstat(fd.get(), &st) < 0) {
+		int err = -errno;
+		*why = errorString(err);
+		return err;
+	}
+	if (st.st_uid != geteuid()) {
+		*why = "owned by uid " + std::to_string(st.st_uid) + ", not by the daemon's uid " +
+		       std::to_string(geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		char mode[8];
+		snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned int>(st.st_mode & 07777));
+		*why = std::string("writable by group or others (mode ") + mode + ")";
+		return -EPERM;
+	}
+
+	*dir = std::move(fd);
+	return 0;
+}
 
 bool JobProcessor::handleMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea,
 				 daedalus_result *result)
@@ -94,13 +141,13 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 		return fail(-EINVAL);
 	}
 
-	if (!dumpDir_.empty())
+	if (dumpDir_.isValid())
 		dumpJob(job, ctrlArea.first(job.ctrl_bytes), bitstream);
 
 	std::unique_ptr<Context> &context = contexts_[job.ctx_id];
 	if (!context) {
 		LOG_CTX(Job, Debug, job.ctx_id) << "new context";
-		context = std::make_unique<Context>(job.ctx_id, config_, codecs_);
+		context = std::make_unique<Context>(job.ctx_id, config_, codecs_, threadBudget_);
 	}
 
 	CpuAccess srcAccess(*src);
@@ -113,13 +160,36 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 		return fail(ret);
 	}
 
-	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls_, capture };
+	/*
+	 * Nothing is written into the CAPTURE buffer before the gate is open:
+	 * the module may have ended the job meanwhile (watchdog, cancel), and
+	 * then the buffer is the client's again.
+	 */
+	WriteGate gate(job.seqno, &writeGateOpener_);
+	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls_, capture, gate };
 	ret = context->decode(decodeJob);
 	if (ret < 0) {
 		/* Neither an earlier picture nor part of this one goes back to the client. */
-		fillBlack(capture);
-		return fail(ret);
+		int gateStatus = gate.open();
+		if (gateStatus == 0)
+			fillBlack(capture);
+		else
+			ret = gateStatus;
 	}
+	if (gate.asked() && !gate.isOpen()) {
+		if (ret == -ENOENT)
+			LOG_CTX(Job, Debug, job.ctx_id)
+				<< "job " << job.seqno
+				<< " ended before its picture was written (timed out or cancelled);"
+				   " CAPTURE buffer untouched";
+		else
+			LOG_CTX(Job, Error, job.ctx_id)
+				<< "job " << job.seqno
+				<< ": BEGIN_WRITE failed: " << errorString(ret)
+				<< "; CAPTURE buffer untouched";
+	}
+	if (ret < 0)
+		return fail(ret);
 
 	result->status = 0;
 	result->num_planes = 1;
@@ -139,15 +209,30 @@ void JobProcessor::dumpJob(const daedalus_job &job, std::span<const uint8_t> ctr
 			   std::span<const uint8_t> bitstream)
 {
 	const std::string base =
-		dumpDir_ + "/ctx" + std::to_string(job.ctx_id) + "-job" + std::to_string(job.seqno);
-	auto write = [&](const std::string &path, std::span<const uint8_t> bytes) {
-		FILE *file = fopen(path.c_str(), "wb");
-		bool ok = file && fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-		if (file && fclose(file) != 0)
-			ok = false;
-		if (!ok && !dumpFailed_) {
+		"ctx" + std::to_string(job.ctx_id) + "-job" + std::to_string(job.seqno);
+	auto write = [&](const std::string &name, std::span<const uint8_t> bytes) {
+		/*
+		 * A new file of the daemon's only: no symlink followed, no file
+		 * that exists (planted or from an earlier run) reused, mode 0600
+		 * whatever the umask.
+		 */
+		UniqueFD file(openat(dumpDir_.get(), name.c_str(),
+				     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+		int err = file.isValid() && fchmod(file.get(), 0600) == 0 ? 0 : -errno;
+		for (size_t done = 0; !err && done < bytes.size();) {
+			ssize_t n = ::write(file.get(), bytes.data() + done, bytes.size() - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				err = n < 0 ? -errno : -EIO;
+			else
+				done += n;
+		}
+		if (err && !dumpFailed_) {
 			dumpFailed_ = true;
-			LOG_CTX(Job, Warn, job.ctx_id) << "cannot write " << path << " (dump)";
+			LOG_CTX(Job, Warn, job.ctx_id)
+				<< "cannot write " << name << " (dump): " << errorString(err)
+				<< "; further failures are not logged";
 		}
 	};
 	write(base + ".ctrl", ctrlArea);
@@ -237,7 +322,7 @@ int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
 	return 0;
 }
 
-void JobProcessor::closeContext(uint32_t ctxId)
+void JobProcessor::closeContext(uint64_t ctxId)
 {
 	bool known = contexts_.erase(ctxId) != 0;
 	size_t freed = buffers_.releaseContext(ctxId);
@@ -245,7 +330,7 @@ void JobProcessor::closeContext(uint32_t ctxId)
 				   << " buffers unmapped)";
 }
 
-void JobProcessor::resetContext(uint32_t ctxId)
+void JobProcessor::resetContext(uint64_t ctxId)
 {
 	auto it = contexts_.find(ctxId);
 	if (it != contexts_.end())
@@ -253,7 +338,7 @@ void JobProcessor::resetContext(uint32_t ctxId)
 	LOG_CTX(Job, Debug, ctxId) << "reset";
 }
 
-void JobProcessor::freeBuffer(uint32_t ctxId, uint64_t bufId)
+void JobProcessor::freeBuffer(uint64_t ctxId, uint64_t bufId)
 {
 	if (buffers_.release(ctxId, bufId))
 		LOG_CTX(Job, Debug, ctxId) << "buffer " << bufId << " unmapped";

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include <uapi/daedalus-v4l2.h>
 
@@ -19,17 +20,22 @@
 #include "context.h"
 #include "control_set.h"
 #include "decoder.h"
+#include "thread_budget.h"
+#include "write_gate.h"
+#include <daedalus/unique_fd.h>
 
 namespace daedalus {
 
 class JobProcessor
 {
 public:
+	/*
+	 * @config.threads caps the threads of each context's decoder (0: one
+	 * per online CPU), @config.maxThreads those of all of them together
+	 * (see ThreadBudget).
+	 */
 	explicit JobProcessor(const DecoderConfig &config = {},
-			      std::span<const CodecEntry> codecs = defaultCodecTable())
-		: config_(config), codecs_(codecs)
-	{
-	}
+			      std::span<const CodecEntry> codecs = defaultCodecTable());
 
 	JobProcessor(const JobProcessor &) = delete;
 	JobProcessor &operator=(const JobProcessor &) = delete;
@@ -49,14 +55,24 @@ public:
 		   daedalus_result *result);
 
 	/*
-	 * Debugging aid: write every job's control area and OUTPUT bytes to
-	 * files in @dir (empty: off, the default). See dumpJob().
+	 * What opens each job's WriteGate (DAEDALUS_IOC_BEGIN_WRITE in the
+	 * daemon). Without one (the default: tests, benchmarks) the gates are
+	 * always open.
 	 */
-	void setDumpDir(const std::string &dir) { dumpDir_ = dir; }
+	void setWriteGateOpener(WriteGate::Opener opener) { writeGateOpener_ = std::move(opener); }
+
+	/*
+	 * Debugging aid: write every job's control area and OUTPUT bytes to
+	 * files in the directory @dir (from openDumpDirectory(); invalid: off,
+	 * the default). See dumpJob().
+	 */
+	void setDumpDir(UniqueFD dir) { dumpDir_ = std::move(dir); }
+
+	const ThreadBudget &threadBudget() const { return threadBudget_; }
 
 	const BufferCache &buffers() const { return buffers_; }
 	size_t contextCount() const { return contexts_.size(); }
-	bool hasContext(uint32_t ctxId) const { return contexts_.count(ctxId) != 0; }
+	bool hasContext(uint64_t ctxId) const { return contexts_.count(ctxId) != 0; }
 
 private:
 	int importBuffer(const daedalus_job &job, const daedalus_buffer &buf,
@@ -68,18 +84,34 @@ private:
 	void dumpJob(const daedalus_job &job, std::span<const uint8_t> ctrlArea,
 		     std::span<const uint8_t> bitstream);
 
-	void closeContext(uint32_t ctxId);
-	void resetContext(uint32_t ctxId);
-	void freeBuffer(uint32_t ctxId, uint64_t bufId);
+	void closeContext(uint64_t ctxId);
+	void resetContext(uint64_t ctxId);
+	void freeBuffer(uint64_t ctxId, uint64_t bufId);
 
 	DecoderConfig config_;
 	std::span<const CodecEntry> codecs_;
 
+	WriteGate::Opener writeGateOpener_;
+	/* Declared before the contexts: their decoders give threads back to it. */
+	ThreadBudget threadBudget_;
+
 	BufferCache buffers_;
-	std::map<uint32_t, std::unique_ptr<Context>> contexts_;
+	std::map<uint64_t, std::unique_ptr<Context>> contexts_;
 	ControlSet controls_;
-	std::string dumpDir_;
+	UniqueFD dumpDir_;
 	bool dumpFailed_ = false;
 };
+
+/*
+ * Open @path as the dump directory: once, with O_DIRECTORY | O_NOFOLLOW
+ * (the path itself must not be a symlink), and only when it is owned by the
+ * effective uid and not writable by group or others, so that nobody else
+ * can plant or swap files in it. Returns 0 and sets @dir, or a negative
+ * errno and sets @why to the reason, for the error message.
+ */
+int openDumpDirectory(const std::string &path, UniqueFD *dir, std::string *why);
+
+/* The decoder-thread budget of @config.maxThreads (kAutoMaxThreads: twice the online CPUs). */
+unsigned int threadBudgetSize(const DecoderConfig &config);
 
 } /* namespace daedalus */

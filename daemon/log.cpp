@@ -83,7 +83,7 @@ LogLevel logLevel()
 	return static_cast<LogLevel>(currentLevel.load(std::memory_order_relaxed));
 }
 
-LogMessage::LogMessage(const LogCategory &category, LogLevel level, int64_t ctxId)
+LogMessage::LogMessage(const LogCategory &category, LogLevel level, std::optional<uint64_t> ctxId)
 	: category_(category), level_(level), ctxId_(ctxId)
 {
 }
@@ -95,21 +95,21 @@ LogMessage::~LogMessage()
 
 	char prefix[96];
 	int len;
-	if (stderrIsJournal() && ctxId_ == kNoContext)
+	if (stderrIsJournal() && !ctxId_)
 		len = snprintf(prefix, sizeof(prefix), "<%d>%s: ", syslogPriority(level_),
 			       category_.name());
 	else if (stderrIsJournal())
-		len = snprintf(prefix, sizeof(prefix), "<%d>%s ctx %lld: ", syslogPriority(level_),
-			       category_.name(), static_cast<long long>(ctxId_));
-	else if (ctxId_ == kNoContext)
+		len = snprintf(prefix, sizeof(prefix), "<%d>%s ctx %llu: ", syslogPriority(level_),
+			       category_.name(), static_cast<unsigned long long>(*ctxId_));
+	else if (!ctxId_)
 		len = snprintf(prefix, sizeof(prefix),
 			       "[%5lld.%06ld] %s %s: ", static_cast<long long>(ts.tv_sec),
 			       ts.tv_nsec / 1000, levelName(level_), category_.name());
 	else
 		len = snprintf(prefix, sizeof(prefix),
-			       "[%5lld.%06ld] %s %s ctx %lld: ", static_cast<long long>(ts.tv_sec),
+			       "[%5lld.%06ld] %s %s ctx %llu: ", static_cast<long long>(ts.tv_sec),
 			       ts.tv_nsec / 1000, levelName(level_), category_.name(),
-			       static_cast<long long>(ctxId_));
+			       static_cast<unsigned long long>(*ctxId_));
 
 	std::string line(prefix, len > 0 ? std::min<size_t>(len, sizeof(prefix) - 1) : 0);
 	line += stream_.str();

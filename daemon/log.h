@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <sstream>
 
 namespace daedalus {
@@ -44,9 +45,11 @@ inline bool logEnabled(LogLevel level)
 class LogMessage
 {
 public:
-	static constexpr int64_t kNoContext = -1;
+	/* Context ids are the module's 64-bit ids (above 2^32 too). */
+	static constexpr std::nullopt_t kNoContext = std::nullopt;
 
-	LogMessage(const LogCategory &category, LogLevel level, int64_t ctxId = kNoContext);
+	LogMessage(const LogCategory &category, LogLevel level,
+		   std::optional<uint64_t> ctxId = kNoContext);
 	~LogMessage();
 
 	LogMessage(const LogMessage &) = delete;
@@ -57,7 +60,7 @@ public:
 private:
 	const LogCategory &category_;
 	LogLevel level_;
-	int64_t ctxId_;
+	std::optional<uint64_t> ctxId_;
 	std::ostringstream stream_;
 };
 

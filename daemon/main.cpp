@@ -3,6 +3,7 @@
  * daedalus-v4l2d: decodes the jobs of the daedalus-v4l2 kernel module.
  */
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -44,10 +45,15 @@ void usage(const char *argv0)
 		"Usage: %s [options]\n"
 		"Decode the jobs of the daedalus-v4l2 kernel module.\n\n"
 		"  -d, --device PATH   the module's device (default %s)\n"
-		"  -t, --threads N     decoder threads per context (default 0: automatic)\n"
+		"  -t, --threads N     decoder threads per context at most (default 0: one\n"
+		"                      per online CPU)\n"
+		"      --max-threads N decoder threads of all contexts together at most\n"
+		"                      (default: twice the online CPUs; 0: every context\n"
+		"                      decodes on the daemon's thread)\n"
 		"      --dump-controls DIR\n"
 		"                      debugging: write every job's controls and OUTPUT\n"
-		"                      bytes to DIR (also: environment DAEDALUS_DUMP_DIR)\n"
+		"                      bytes to new files in DIR (owned by the daemon's\n"
+		"                      user, not writable by group or others)\n"
 		"  -u, --user USER     once attached, drop root: run as USER (name or uid)\n"
 		"  -g, --group GROUP   with --user: as GROUP (default: USER's primary group)\n"
 		"  -v, --verbose       log more (once: debug)\n"
@@ -62,6 +68,7 @@ int parseOptions(int argc, char **argv, Options *options)
 	static const struct option longOptions[] = {
 		{ "device", required_argument, nullptr, 'd' },
 		{ "threads", required_argument, nullptr, 't' },
+		{ "max-threads", required_argument, nullptr, 'M' },
 		{ "dump-controls", required_argument, nullptr, 'D' },
 		{ "user", required_argument, nullptr, 'u' },
 		{ "group", required_argument, nullptr, 'g' },
@@ -70,10 +77,6 @@ int parseOptions(int argc, char **argv, Options *options)
 		{ "help", no_argument, nullptr, 'h' },
 		{ nullptr, 0, nullptr, 0 },
 	};
-
-	const char *dumpDir = getenv("DAEDALUS_DUMP_DIR");
-	if (dumpDir && *dumpDir)
-		options->dumpDir = dumpDir;
 
 	int opt;
 	while ((opt = getopt_long(argc, argv, "d:t:u:g:vqh", longOptions, nullptr)) != -1) {
@@ -92,7 +95,22 @@ int parseOptions(int argc, char **argv, Options *options)
 			options->decoder.threads = threads;
 			break;
 		}
+		case 'M': {
+			char *end;
+			errno = 0;
+			unsigned long threads = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || threads > 4096) {
+				fprintf(stderr, "invalid thread budget '%s' (0 to 4096)\n", optarg);
+				return -1;
+			}
+			options->decoder.maxThreads = static_cast<int>(threads);
+			break;
+		}
 		case 'D':
+			if (!*optarg) {
+				fprintf(stderr, "--dump-controls needs a directory\n");
+				return -1;
+			}
 			options->dumpDir = optarg;
 			break;
 		case 'u':
@@ -134,7 +152,7 @@ class Daemon
 public:
 	explicit Daemon(const Options &options) : options_(options), processor_(options.decoder)
 	{
-		processor_.setDumpDir(options.dumpDir);
+		processor_.setWriteGateOpener([this](uint64_t seqno) { return beginWrite(seqno); });
 	}
 
 	/* Returns the process exit status. */
@@ -142,6 +160,8 @@ public:
 
 private:
 	int attach();
+	int openDumpDir();
+	int beginWrite(uint64_t seqno);
 	int serviceDevice();
 
 	const Options &options_;
@@ -149,7 +169,61 @@ private:
 	JobProcessor processor_;
 	/* FETCH failures in a row; each fails one job in the module. */
 	unsigned int failedFetches_ = 0;
+	/* BEGIN_WRITE of the current job said it has ended already. */
+	bool jobEnded_ = false;
+	/* When the current message was fetched: the module's job timeout runs from there. */
+	std::chrono::steady_clock::time_point fetched_;
 };
+
+/*
+ * The job's WriteGate: the CAPTURE buffer is ours only once the module says
+ * so. The module kills a daemon that has begun writing and does not answer
+ * within the job timeout (counted from FETCH), as it would reset hung
+ * hardware: a decode that used up nearly all of it fails the job rather
+ * than begin a write that may not end in time.
+ */
+int Daemon::beginWrite(uint64_t seqno)
+{
+	const uint32_t timeout = device_.attachInfo().job_timeout_ms;
+	if (timeout) {
+		const auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
+			std::chrono::steady_clock::now() - fetched_);
+		/* Writing a 4K picture takes a few ms: keep a tenth, at least 10 ms. */
+		const int64_t margin = std::max<int64_t>(timeout / 10, 10);
+		if (used.count() + margin >= timeout) {
+			LOG(Daemon, Warn)
+				<< "job " << seqno << ": decoding took " << used.count()
+				<< " ms of the " << timeout
+				<< " ms job timeout; failing it instead of writing (the "
+				<< "module kills a daemon that overruns after BEGIN_WRITE)";
+			return -ETIMEDOUT;
+		}
+	}
+
+	int ret = device_.beginWrite(seqno);
+	jobEnded_ = ret == -ENOENT;
+	return ret;
+}
+
+/*
+ * --dump-controls: the directory is opened once, as the user the daemon runs
+ * as, and refused unless only that user can write it.
+ */
+int Daemon::openDumpDir()
+{
+	UniqueFD dir;
+	std::string why;
+	int ret = openDumpDirectory(options_.dumpDir, &dir, &why);
+	if (ret < 0) {
+		LOG(Daemon, Error)
+			<< "refusing --dump-controls " << options_.dumpDir << ": " << why;
+		return ret;
+	}
+	processor_.setDumpDir(std::move(dir));
+	LOG(Daemon, Info)
+		<< "dumping every job's controls and OUTPUT bytes to " << options_.dumpDir;
+	return 0;
+}
 
 int Daemon::attach()
 {
@@ -188,12 +262,15 @@ int Daemon::attach()
 		return ret;
 	}
 
-	LOG(Daemon, Info) << "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
-			  << ", control area " << device_.controlArea().size()
-			  << " bytes, job timeout " << info.job_timeout_ms << " ms)";
-	if (!options_.dumpDir.empty())
-		LOG(Daemon, Info)
-			<< "dumping every job's controls and OUTPUT bytes to " << options_.dumpDir;
+	const ThreadBudget &budget = processor_.threadBudget();
+	LOG(Daemon, Info)
+		<< "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
+		<< ", control area " << device_.controlArea().size() << " bytes, job timeout "
+		<< info.job_timeout_ms << " ms, up to " << info.max_contexts << " contexts; "
+		<< budget.total() << " decoder threads in all)";
+	if (info.max_contexts > budget.total())
+		LOG(Daemon, Debug) << "with more than " << budget.total()
+				   << " busy contexts, some decode on the daemon's thread";
 
 	/*
 	 * Nothing from here on needs root: the device is open and attached, the
@@ -206,6 +283,13 @@ int Daemon::attach()
 					   << errorString(ret) << "; exiting";
 			return ret;
 		}
+	}
+
+	/* As the user that writes the files. */
+	if (!options_.dumpDir.empty()) {
+		ret = openDumpDir();
+		if (ret < 0)
+			return ret;
 	}
 
 	/* Started by systemd (Type=notify): ready once attached. */
@@ -243,8 +327,10 @@ int Daemon::serviceDevice()
 	failedFetches_ = 0;
 
 	auto start = std::chrono::steady_clock::now();
+	fetched_ = start;
 
 	daedalus_result result;
+	jobEnded_ = false;
 	if (!processor_.handleMessage(msg, device_.controlArea(), &result))
 		return 0;
 
@@ -260,8 +346,15 @@ int Daemon::serviceDevice()
 			<< "job " << msg.job.seqno << " done in " << elapsed.count()
 			<< " us: " << (result.status ? errorString(result.status) : "ok");
 
+	/*
+	 * After a refused BEGIN_WRITE the answer is not needed (the job has
+	 * ended); it is sent anyway, the module then says -ENOENT.
+	 */
 	ret = device_.complete(result);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT && jobEnded_)
+		LOG_CTX(Daemon, Debug, msg.job.ctx_id)
+			<< "job " << msg.job.seqno << " ended before its answer";
+	else if (ret == -ENOENT)
 		LOG_CTX(Daemon, Warn, msg.job.ctx_id)
 			<< "job " << msg.job.seqno << " is gone (timed out or cancelled)";
 	else if (ret < 0)

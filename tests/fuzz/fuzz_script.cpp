@@ -45,7 +45,7 @@ bool ScriptReader::next(Record *record)
 		return false;
 
 	*record = {};
-	record->op = static_cast<Op>(get<uint8_t>() % 4);
+	record->op = static_cast<Op>(get<uint8_t>() % 5);
 	switch (record->op) {
 	case Op::Job: {
 		JobRecord &job = record->job;
@@ -76,14 +76,41 @@ bool ScriptReader::next(Record *record)
 	case Op::Close:
 		record->ctx = get<uint8_t>();
 		break;
+	case Op::Codec:
+		record->codec = kCodecs[get<uint8_t>() % kCodecs.size()];
+		break;
 	}
 	return true;
 }
 
-ScriptWriter::ScriptWriter(uint32_t codec)
+namespace {
+
+uint8_t codecIndex(uint32_t codec)
 {
 	const auto it = std::find(kCodecs.begin(), kCodecs.end(), codec);
-	put<uint8_t>(it == kCodecs.end() ? 0 : it - kCodecs.begin());
+	return it == kCodecs.end() ? 0 : it - kCodecs.begin();
+}
+
+} /* namespace */
+
+ScriptWriter::ScriptWriter(uint32_t codec)
+{
+	put<uint8_t>(codecIndex(codec));
+}
+
+void ScriptWriter::codec(uint32_t codec)
+{
+	put<uint8_t>(static_cast<uint8_t>(Op::Codec));
+	put<uint8_t>(codecIndex(codec));
+}
+
+void ScriptWriter::append(const std::vector<uint8_t> &other)
+{
+	if (other.empty())
+		return;
+	put<uint8_t>(static_cast<uint8_t>(Op::Codec));
+	put<uint8_t>(other[0] % kCodecs.size());
+	data_.insert(data_.end(), other.begin() + 1, other.end());
 }
 
 template<typename T> void ScriptWriter::put(T value)

@@ -3,7 +3,9 @@
  * Writes the fuzz targets' seed corpus: what the project's clients make the
  * module send to the daemon for the first requests of the conformance
  * vectors (and of the VP9 IVF files given), one script per stream and
- * client style, in fuzz_script.h's form.
+ * client style, in fuzz_script.h's form. Some seeds put the requests in
+ * contexts with ids above 2^32, into P010 CAPTURE buffers (10-bit streams),
+ * or change the codec of a context midway.
  *
  *   make_fuzz_seeds OUTDIR [VP9.ivf...]
  *
@@ -11,6 +13,7 @@
  * seeds. Prints the number of seeds written.
  */
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +43,14 @@ constexpr size_t kMaxSeed = 512 * 1024;
 class RecordingDevice : public test::JobRunnerDevice
 {
 public:
-	RecordingDevice(uint32_t codec) : JobRunnerDevice(DecoderConfig{ 1 }), script_(codec) {}
+	/*
+	 * @ctx: the script's context (fuzz::contextId()); @p010: CAPTURE in
+	 * P010 (lines twice as long) instead of NV12.
+	 */
+	explicit RecordingDevice(uint32_t codec, uint8_t ctx = 0, bool p010 = false)
+		: JobRunnerDevice(DecoderConfig{ 1 }), script_(codec), ctx_(ctx), p010_(p010)
+	{
+	}
 
 	int configure(const client::StreamFormat &format) override
 	{
@@ -56,7 +66,7 @@ public:
 
 	int reset() override
 	{
-		script_.op(fuzz::Op::Reset, 0);
+		script_.op(fuzz::Op::Reset, ctx_);
 		return JobRunnerDevice::reset();
 	}
 
@@ -68,6 +78,7 @@ private:
 	{
 		const daedalus_job &job = msg.job;
 		fuzz::JobRecord rec;
+		rec.ctx = ctx_;
 		rec.src = job.src.index;
 		rec.dst = job.dst.index;
 		rec.flags = job.flags;
@@ -76,7 +87,8 @@ private:
 		rec.height = job.height;
 		rec.capWidth = job.cap_width;
 		rec.capHeight = job.cap_height;
-		rec.stride = job.dst.planes[0].stride;
+		rec.stride = job.dst.planes[0].stride * (p010_ ? 2 : 1);
+		rec.capFormat = p010_ ? 1 : 0;
 		rec.ctrlCount = job.ctrl_count;
 		rec.ctrlArea = area.first(job.ctrl_bytes);
 		rec.bitstream = bitstream;
@@ -84,7 +96,12 @@ private:
 	}
 
 	fuzz::ScriptWriter script_;
+	uint8_t ctx_;
+	bool p010_;
 };
+
+/* The first seed of each codec, for the seeds that change codec. */
+std::vector<std::vector<uint8_t>> firstSeeds;
 
 unsigned int written = 0;
 
@@ -96,6 +113,9 @@ void writeSeed(const fs::path &dir, const std::string &name, const std::vector<u
 	file.write(reinterpret_cast<const char *>(data.data()), data.size());
 	if (file)
 		written++;
+	if (std::none_of(firstSeeds.begin(), firstSeeds.end(),
+			 [&](const std::vector<uint8_t> &seed) { return seed[0] == data[0]; }))
+		firstSeeds.push_back(data);
 }
 
 client::ClientOptions options()
@@ -127,17 +147,19 @@ void h264Seeds(const fs::path &dir)
 
 void av1Seeds(const fs::path &dir)
 {
-	for (const char *suite : { "AV1-TEST-VECTORS", "CHROMIUM-8bit-AV1-TEST-VECTORS" }) {
+	for (const char *suite : { "AV1-TEST-VECTORS", "CHROMIUM-8bit-AV1-TEST-VECTORS",
+				   "CHROMIUM-10bit-AV1-TEST-VECTORS" }) {
 		for (const test::SuiteVector &v : test::readSuite("av1", suite)) {
 			std::vector<uint8_t> file;
 			std::vector<std::vector<uint8_t>> units;
-			if (v.outputFormat != "yuv420p" ||
+			const bool tenBit = v.outputFormat == "yuv420p10le";
+			if ((v.outputFormat != "yuv420p" && !tenBit) ||
 			    !test::readFile(test::vectorPath(suite, v), &file) ||
 			    !client::readIvf(file, &units))
 				continue;
 			for (auto style :
 			     { client::ClientStyle::GStreamer, client::ClientStyle::Chromium }) {
-				RecordingDevice device(V4L2_PIX_FMT_AV1_FRAME);
+				RecordingDevice device(V4L2_PIX_FMT_AV1_FRAME, 0, tenBit);
 				client::runAv1Client(units, style, device, options());
 				writeSeed(dir, "av1-" + v.name + "-" + client::styleName(style),
 					  device.data());
@@ -154,9 +176,77 @@ void vp9Seeds(const fs::path &dir, const std::string &path)
 		fprintf(stderr, "make_fuzz_seeds: %s: not an IVF file\n", path.c_str());
 		return;
 	}
-	RecordingDevice device(V4L2_PIX_FMT_VP9_FRAME);
-	client::runVp9Client(packets, client::ClientStyle::Ffmpeg, device, options());
-	writeSeed(dir, "vp9-" + fs::path(path).stem().string(), device.data());
+	if (packets.empty() || packets[0].empty())
+		return;
+
+	const std::string name = "vp9-" + fs::path(path).stem().string();
+
+	/*
+	 * Profile 2 and 3 (profile_high_bit, bit 4 of the first byte): 10 or 12
+	 * bits, which the VP9 client does not decode. The daemon's VP9 backend
+	 * needs no controls: the jobs are written here, one packet each, into
+	 * P010 CAPTURE buffers as the module lays them out (size rounded up to
+	 * 16, lines of 64-byte multiples).
+	 */
+	if (packets[0][0] & 0x10) {
+		if (file.size() < 32)
+			return;
+		const uint16_t width = file[12] | file[13] << 8;
+		const uint16_t height = file[14] | file[15] << 8;
+		const uint16_t capWidth = (width + 15) & ~15;
+		const uint16_t capHeight = (height + 15) & ~15;
+		fuzz::ScriptWriter script(V4L2_PIX_FMT_VP9_FRAME);
+		for (unsigned int i = 0; i < packets.size() && i < kRequests; i++) {
+			fuzz::JobRecord rec;
+			rec.src = i % fuzz::kOutputBuffers;
+			rec.dst = i % fuzz::kCaptureBuffers;
+			rec.timestamp = uint64_t{ i } * 1000;
+			rec.width = width;
+			rec.height = height;
+			rec.capWidth = capWidth;
+			rec.capHeight = capHeight;
+			rec.capFormat = 1;
+			rec.stride = (2 * capWidth + 63) & ~63;
+			rec.bitstream = packets[i];
+			script.job(rec);
+		}
+		writeSeed(dir, name + "-p010", script.data());
+		return;
+	}
+
+	/* Context ids: low; just above 2^32 (0xfffffff0 + 17); 2^40 + 1; near 2^64. */
+	for (uint8_t ctx : { 0x00, 0x31, 0x41, 0x7f }) {
+		RecordingDevice device(V4L2_PIX_FMT_VP9_FRAME, ctx);
+		client::runVp9Client(packets, client::ClientStyle::Ffmpeg, device, options());
+		char suffix[16];
+		snprintf(suffix, sizeof(suffix), "-ctx%02x", ctx);
+		writeSeed(dir, name + (ctx ? suffix : ""), device.data());
+	}
+}
+
+/*
+ * One context whose OUTPUT format changes midway (S_FMT after STREAMOFF):
+ * the first seed of each codec after another, in the same context, then the
+ * first one again.
+ */
+void codecChangeSeeds(const fs::path &dir)
+{
+	if (firstSeeds.empty())
+		return;
+	const std::vector<std::vector<uint8_t>> seeds = firstSeeds;
+	for (size_t i = 0; i < seeds.size(); i++) {
+		const std::vector<uint8_t> &first = seeds[i];
+		const std::vector<uint8_t> &second = seeds[(i + 1) % seeds.size()];
+		fuzz::ScriptWriter script(fuzz::kCodecs[first[0] % fuzz::kCodecs.size()]);
+		script.append(first);
+		/* With one codec only: its jobs under another codec's name, then back. */
+		std::vector<uint8_t> next = second;
+		if (seeds.size() == 1)
+			next[0] = (first[0] + 1) % fuzz::kCodecs.size();
+		script.append(next);
+		script.append(first);
+		writeSeed(dir, "codec-change-" + std::to_string(i), script.data());
+	}
 }
 
 } /* namespace */
@@ -174,6 +264,7 @@ int main(int argc, char **argv)
 	av1Seeds(dir);
 	for (int i = 2; i < argc; i++)
 		vp9Seeds(dir, argv[i]);
+	codecChangeSeeds(dir);
 
 	printf("%u seeds in %s\n", written, dir.c_str());
 	return written ? 0 : 1;

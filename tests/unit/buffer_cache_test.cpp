@@ -19,7 +19,7 @@ using namespace daedalus::test;
 namespace {
 
 /* What the job path does: take the fds, then import. */
-int importBuffer(BufferCache &cache, uint32_t ctxId, const daedalus_buffer &buf,
+int importBuffer(BufferCache &cache, uint64_t ctxId, const daedalus_buffer &buf,
 		 BufferDirection direction, const MappedBuffer **mapped)
 {
 	PlaneFds fds = takePlaneFds(buf);

@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <linux/v4l2-controls.h>
 #include <linux/videodev2.h>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -58,7 +61,7 @@ protected:
 	 * A job that is valid as far as the job path can tell, with fds for its
 	 * planes as the kernel sends them (or without, to test that case).
 	 */
-	daedalus_msg job(uint32_t codec, uint32_t ctxId = 1, bool withFds = true)
+	daedalus_msg job(uint32_t codec, uint64_t ctxId = 1, bool withFds = true)
 	{
 		JobParams params;
 		params.seqno = ++seqno_;
@@ -303,10 +306,20 @@ TEST_F(JobProcessorTest, DumpWritesControlsAndBitstream)
 	EXPECT_TRUE(readFile(base + "1.ctrl").empty());
 
 	/* On: the control area as fetched and the OUTPUT bytes, per context and job. */
-	processor_.setDumpDir(dir);
+	UniqueFD dirFd;
+	std::string why;
+	ASSERT_EQ(openDumpDirectory(dir, &dirFd, &why), 0) << why;
+	processor_.setDumpDir(std::move(dirFd));
+	/* Files of mode 0600 whatever the umask. */
+	const mode_t umaskBefore = umask(0);
 	const daedalus_msg msg = job(V4L2_PIX_FMT_AV1_FRAME, 3);
 	EXPECT_EQ(run(msg), -EINVAL);
+	umask(umaskBefore);
 	testing::internal::GetCapturedStderr();
+
+	struct stat st;
+	ASSERT_EQ(stat((base + "2.bin").c_str(), &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0600u);
 
 	const std::vector<uint8_t> ctrl = readFile(base + "2.ctrl");
 	const std::vector<uint8_t> bin = readFile(base + "2.bin");
@@ -322,6 +335,157 @@ TEST_F(JobProcessorTest, DumpWritesControlsAndBitstream)
 	for (const char *suffix : { "2.ctrl", "2.bin" })
 		unlink((base + suffix).c_str());
 	EXPECT_EQ(rmdir(dir), 0);
+}
+
+/* A temporary directory of mode 0700, removed with what is in it. */
+class TempDir
+{
+public:
+	TempDir()
+	{
+		char path[] = "/tmp/daedalus-dump-XXXXXX";
+		if (mkdtemp(path))
+			path_ = path;
+	}
+	~TempDir()
+	{
+		if (!path_.empty())
+			std::filesystem::remove_all(path_);
+	}
+	const std::string &path() const { return path_; }
+
+private:
+	std::string path_;
+};
+
+TEST(DumpDirectory, RefusesUnsafeDirectories)
+{
+	TempDir dir;
+	ASSERT_FALSE(dir.path().empty());
+	UniqueFD fd;
+	std::string why;
+
+	/* The daemon's own, 0700 (mkdtemp) or 0755: accepted. */
+	EXPECT_EQ(openDumpDirectory(dir.path(), &fd, &why), 0) << why;
+	EXPECT_TRUE(fd.isValid());
+	ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+	EXPECT_EQ(openDumpDirectory(dir.path(), &fd, &why), 0) << why;
+
+	/* Writable by others or by the group: anyone there could plant files. */
+	for (mode_t mode : { 0777, 0757, 0775, 01777 }) {
+		ASSERT_EQ(chmod(dir.path().c_str(), mode), 0);
+		UniqueFD refused;
+		why.clear();
+		EXPECT_EQ(openDumpDirectory(dir.path(), &refused, &why), -EPERM) << mode;
+		EXPECT_FALSE(refused.isValid());
+		EXPECT_NE(why.find("writable by group or others"), std::string::npos) << why;
+	}
+	ASSERT_EQ(chmod(dir.path().c_str(), 0700), 0);
+
+	/* A symlink to a good directory: refused (O_NOFOLLOW). */
+	const std::string link = dir.path() + "/link";
+	const std::string sub = dir.path() + "/sub";
+	ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+	ASSERT_EQ(symlink(sub.c_str(), link.c_str()), 0);
+	UniqueFD refused;
+	/* Linux says ENOTDIR for O_DIRECTORY | O_NOFOLLOW on a symlink, ELOOP without O_DIRECTORY.
+	 */
+	const int ret = openDumpDirectory(link, &refused, &why);
+	EXPECT_TRUE(ret == -ENOTDIR || ret == -ELOOP) << ret;
+	EXPECT_NE(why.find("symlink"), std::string::npos) << why;
+	EXPECT_FALSE(refused.isValid());
+
+	/* Not a directory. */
+	const std::string file = dir.path() + "/file";
+	ASSERT_EQ(close(creat(file.c_str(), 0600)), 0);
+	EXPECT_EQ(openDumpDirectory(file, &refused, &why), -ENOTDIR);
+	EXPECT_EQ(openDumpDirectory(dir.path() + "/missing", &refused, &why), -ENOENT);
+
+	/* Owned by another user (needs root to make one). */
+	if (geteuid() == 0) {
+		ASSERT_EQ(chown(sub.c_str(), 12345, 12345), 0);
+		why.clear();
+		EXPECT_EQ(openDumpDirectory(sub, &refused, &why), -EPERM);
+		EXPECT_NE(why.find("owned by uid 12345"), std::string::npos) << why;
+	}
+}
+
+TEST_F(JobProcessorTest, DumpNeverFollowsAPlantedSymlink)
+{
+	TempDir dir;
+	TempDir elsewhere;
+	ASSERT_FALSE(dir.path().empty());
+	ASSERT_FALSE(elsewhere.path().empty());
+
+	/* A symlink where the dump's next file goes, to a file it must not touch. */
+	const std::string victim = elsewhere.path() + "/victim";
+	{
+		FILE *file = fopen(victim.c_str(), "w");
+		ASSERT_NE(file, nullptr);
+		fputs("precious", file);
+		fclose(file);
+	}
+	const std::string base = dir.path() + "/ctx3-job1";
+	ASSERT_EQ(symlink(victim.c_str(), (base + ".ctrl").c_str()), 0);
+	/* And a file that exists already: not reused either. */
+	ASSERT_EQ(close(creat((base + ".bin").c_str(), 0644)), 0);
+
+	UniqueFD fd;
+	std::string why;
+	ASSERT_EQ(openDumpDirectory(dir.path(), &fd, &why), 0) << why;
+	processor_.setDumpDir(std::move(fd));
+
+	testing::internal::CaptureStderr();
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3)), -EINVAL);
+	/* The next job's files are new: written. */
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 3)), -EINVAL);
+	const std::string log = testing::internal::GetCapturedStderr();
+
+	EXPECT_EQ(readFile(victim),
+		  std::vector<uint8_t>({ 'p', 'r', 'e', 'c', 'i', 'o', 'u', 's' }));
+	EXPECT_TRUE(readFile(base + ".bin").empty());
+	struct stat st;
+	ASSERT_EQ(lstat((base + ".ctrl").c_str(), &st), 0);
+	EXPECT_TRUE(S_ISLNK(st.st_mode));
+	/* Logged once, the job itself unaffected. */
+	EXPECT_EQ(countOccurrences(log, "(dump)"), 1u) << log;
+	EXPECT_EQ(readFile(dir.path() + "/ctx3-job2.bin").size(), 1000u);
+}
+
+TEST_F(JobProcessorTest, RefusedWriteGateLeavesCaptureUntouched)
+{
+	/* The module's answer when the job has ended (watchdog, cancel). */
+	std::vector<uint64_t> asked;
+	processor_.setWriteGateOpener([&](uint64_t seqno) {
+		asked.push_back(seqno);
+		return -ENOENT;
+	});
+
+	/* A decode that fails: no black fill into a buffer that is not ours. */
+	testing::internal::CaptureStderr();
+	const daedalus_msg msg = job(V4L2_PIX_FMT_AV1_FRAME);
+	EXPECT_EQ(run(msg), -ENOENT);
+	testing::internal::GetCapturedStderr();
+	EXPECT_TRUE(captureUntouched());
+	EXPECT_EQ(asked, std::vector<uint64_t>{ msg.job.seqno });
+
+	/* Open: the same failure is filled black, the gate asked once per job. */
+	processor_.setWriteGateOpener([&](uint64_t seqno) {
+		asked.push_back(seqno);
+		return 0;
+	});
+	testing::internal::CaptureStderr();
+	const daedalus_msg next = job(V4L2_PIX_FMT_AV1_FRAME);
+	EXPECT_EQ(run(next), -EINVAL);
+	testing::internal::GetCapturedStderr();
+	EXPECT_TRUE(captureBlack());
+	EXPECT_EQ(asked, (std::vector<uint64_t>{ msg.job.seqno, next.job.seqno }));
+
+	/* Jobs refused before decoding never ask: nothing to write. */
+	testing::internal::CaptureStderr();
+	EXPECT_EQ(run(job(V4L2_PIX_FMT_AV1_FRAME, 2, false)), -EBADF);
+	testing::internal::GetCapturedStderr();
+	EXPECT_EQ(asked.size(), 2u);
 }
 
 } /* namespace */

@@ -15,9 +15,19 @@
 
 namespace daedalus::test {
 
-JobRunner::JobRunner(uint32_t codec, const DecoderConfig &config, uint32_t ctxId)
-	: codec_(codec), ctxId_(ctxId), processor_(config)
+JobRunner::JobRunner(uint32_t codec, const DecoderConfig &config, uint64_t ctxId)
+	: codec_(codec), ctxId_(ctxId), ownProcessor_(std::make_unique<JobProcessor>(config)),
+	  processor_(*ownProcessor_)
 {
+}
+
+JobRunner::JobRunner(uint32_t codec, JobProcessor &processor, uint64_t ctxId)
+	: codec_(codec), ctxId_(ctxId), processor_(processor)
+{
+	/* Buffer ids never repeat in a module: each runner gets ids of its own. */
+	static uint64_t nextRange = 0;
+	nextRange += uint64_t{ 1 } << 20;
+	nextId_ = nextRange;
 }
 
 JobRunner::~JobRunner()

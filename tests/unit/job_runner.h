@@ -29,7 +29,12 @@ namespace daedalus::test {
 class JobRunner
 {
 public:
-	JobRunner(uint32_t codec, const DecoderConfig &config, uint32_t ctxId = 1);
+	JobRunner(uint32_t codec, const DecoderConfig &config, uint64_t ctxId = 1);
+	/*
+	 * Context @ctxId of @processor, which several runners may share (as
+	 * the contexts of one daemon); it must outlive the runner.
+	 */
+	JobRunner(uint32_t codec, JobProcessor &processor, uint64_t ctxId);
 	~JobRunner();
 
 	/* (Re)allocate @count OUTPUT buffers of @size bytes. */
@@ -80,8 +85,9 @@ private:
 	void release(std::vector<Buffer> *buffers);
 
 	uint32_t codec_;
-	uint32_t ctxId_;
-	JobProcessor processor_;
+	uint64_t ctxId_;
+	std::unique_ptr<JobProcessor> ownProcessor_;
+	JobProcessor &processor_;
 
 	std::vector<Buffer> output_;
 	std::vector<Buffer> capture_;

@@ -20,7 +20,8 @@ TEST(Protocol, Attach)
 	EXPECT_EQ(offsetof(daedalus_attach, result_size), 8u);
 	EXPECT_EQ(offsetof(daedalus_attach, max_ctrl_bytes), 12u);
 	EXPECT_EQ(offsetof(daedalus_attach, job_timeout_ms), 16u);
-	EXPECT_EQ(offsetof(daedalus_attach, reserved), 20u);
+	EXPECT_EQ(offsetof(daedalus_attach, max_contexts), 20u);
+	EXPECT_EQ(offsetof(daedalus_attach, reserved), 24u);
 }
 
 TEST(Protocol, Ctrl)
@@ -60,36 +61,41 @@ TEST(Protocol, Job)
 	EXPECT_EQ(sizeof(daedalus_job), 320u);
 	EXPECT_EQ(offsetof(daedalus_job, seqno), 0u);
 	EXPECT_EQ(offsetof(daedalus_job, timestamp), 8u);
+	/* 64-bit since protocol 2: ids above 2^32 occur. */
 	EXPECT_EQ(offsetof(daedalus_job, ctx_id), 16u);
-	EXPECT_EQ(offsetof(daedalus_job, codec), 20u);
-	EXPECT_EQ(offsetof(daedalus_job, flags), 24u);
-	EXPECT_EQ(offsetof(daedalus_job, ctrl_bytes), 28u);
-	EXPECT_EQ(offsetof(daedalus_job, ctrl_count), 32u);
-	EXPECT_EQ(offsetof(daedalus_job, sequence), 36u);
-	EXPECT_EQ(offsetof(daedalus_job, width), 40u);
-	EXPECT_EQ(offsetof(daedalus_job, height), 44u);
-	EXPECT_EQ(offsetof(daedalus_job, cap_fourcc), 48u);
-	EXPECT_EQ(offsetof(daedalus_job, cap_width), 52u);
-	EXPECT_EQ(offsetof(daedalus_job, cap_height), 56u);
-	EXPECT_EQ(offsetof(daedalus_job, colorspace), 60u);
-	EXPECT_EQ(offsetof(daedalus_job, xfer_func), 64u);
-	EXPECT_EQ(offsetof(daedalus_job, ycbcr_enc), 68u);
-	EXPECT_EQ(offsetof(daedalus_job, quantization), 72u);
-	EXPECT_EQ(offsetof(daedalus_job, reserved), 76u);
+	EXPECT_EQ(sizeof(daedalus_job::ctx_id), 8u);
+	EXPECT_EQ(offsetof(daedalus_job, codec), 24u);
+	EXPECT_EQ(offsetof(daedalus_job, flags), 28u);
+	EXPECT_EQ(offsetof(daedalus_job, ctrl_bytes), 32u);
+	EXPECT_EQ(offsetof(daedalus_job, ctrl_count), 36u);
+	EXPECT_EQ(offsetof(daedalus_job, sequence), 40u);
+	EXPECT_EQ(offsetof(daedalus_job, width), 44u);
+	EXPECT_EQ(offsetof(daedalus_job, height), 48u);
+	EXPECT_EQ(offsetof(daedalus_job, cap_fourcc), 52u);
+	EXPECT_EQ(offsetof(daedalus_job, cap_width), 56u);
+	EXPECT_EQ(offsetof(daedalus_job, cap_height), 60u);
+	EXPECT_EQ(offsetof(daedalus_job, colorspace), 64u);
+	EXPECT_EQ(offsetof(daedalus_job, xfer_func), 68u);
+	EXPECT_EQ(offsetof(daedalus_job, ycbcr_enc), 72u);
+	EXPECT_EQ(offsetof(daedalus_job, quantization), 76u);
+	EXPECT_EQ(offsetof(daedalus_job, reserved), 80u);
+	EXPECT_EQ(sizeof(daedalus_job::reserved), 16u);
 	EXPECT_EQ(offsetof(daedalus_job, src), 96u);
 	EXPECT_EQ(offsetof(daedalus_job, dst), 208u);
 }
 
 TEST(Protocol, Msg)
 {
-	EXPECT_EQ(sizeof(daedalus_msg), 352u);
+	EXPECT_EQ(sizeof(daedalus_msg), 360u);
 	EXPECT_EQ(offsetof(daedalus_msg, type), 0u);
-	EXPECT_EQ(offsetof(daedalus_msg, ctx_id), 4u);
-	EXPECT_EQ(offsetof(daedalus_msg, buf_id), 8u);
-	EXPECT_EQ(offsetof(daedalus_msg, ctrl_ptr), 16u);
-	EXPECT_EQ(offsetof(daedalus_msg, ctrl_size), 24u);
-	EXPECT_EQ(offsetof(daedalus_msg, reserved), 28u);
-	EXPECT_EQ(offsetof(daedalus_msg, job), 32u);
+	EXPECT_EQ(offsetof(daedalus_msg, ctrl_size), 4u);
+	EXPECT_EQ(offsetof(daedalus_msg, ctx_id), 8u);
+	EXPECT_EQ(sizeof(daedalus_msg::ctx_id), 8u);
+	EXPECT_EQ(offsetof(daedalus_msg, buf_id), 16u);
+	EXPECT_EQ(offsetof(daedalus_msg, ctrl_ptr), 24u);
+	EXPECT_EQ(offsetof(daedalus_msg, reserved), 32u);
+	EXPECT_EQ(sizeof(daedalus_msg::reserved), 8u);
+	EXPECT_EQ(offsetof(daedalus_msg, job), 40u);
 }
 
 TEST(Protocol, Result)
@@ -100,6 +106,18 @@ TEST(Protocol, Result)
 	EXPECT_EQ(offsetof(daedalus_result, num_planes), 12u);
 	EXPECT_EQ(offsetof(daedalus_result, bytesused), 16u);
 	EXPECT_EQ(offsetof(daedalus_result, reserved), 32u);
+}
+
+TEST(Protocol, Write)
+{
+	EXPECT_EQ(sizeof(daedalus_write), 16u);
+	EXPECT_EQ(offsetof(daedalus_write, seqno), 0u);
+	EXPECT_EQ(offsetof(daedalus_write, reserved), 8u);
+}
+
+TEST(Protocol, Version)
+{
+	EXPECT_EQ(DAEDALUS_PROTOCOL_VERSION, 2);
 }
 
 TEST(Protocol, Ioctls)
@@ -118,6 +136,13 @@ TEST(Protocol, Ioctls)
 	EXPECT_EQ(_IOC_NR(DAEDALUS_IOC_COMPLETE), 2u);
 	EXPECT_EQ(_IOC_DIR(DAEDALUS_IOC_COMPLETE), unsigned{ _IOC_WRITE });
 	EXPECT_EQ(_IOC_SIZE(DAEDALUS_IOC_COMPLETE), sizeof(daedalus_result));
+
+	EXPECT_EQ(_IOC_TYPE(DAEDALUS_IOC_BEGIN_WRITE), DAEDALUS_IOC_MAGIC);
+	EXPECT_EQ(_IOC_NR(DAEDALUS_IOC_BEGIN_WRITE), 3u);
+	EXPECT_EQ(_IOC_DIR(DAEDALUS_IOC_BEGIN_WRITE), unsigned{ _IOC_WRITE });
+	EXPECT_EQ(_IOC_SIZE(DAEDALUS_IOC_BEGIN_WRITE), sizeof(daedalus_write));
+	/* What the Python stand-in daemon (tests/guest/bridge_probe.py) computes. */
+	EXPECT_EQ(DAEDALUS_IOC_BEGIN_WRITE, 0x4010da03u);
 }
 
 } /* namespace */

@@ -94,7 +94,7 @@ daedalus_msg makeJobMessage(const JobParams &params, const daedalus_buffer &src,
 	return msg;
 }
 
-daedalus_msg makeMessage(daedalus_msg_type type, uint32_t ctxId, uint64_t bufId)
+daedalus_msg makeMessage(daedalus_msg_type type, uint64_t ctxId, uint64_t bufId)
 {
 	daedalus_msg msg = {};
 	msg.type = type;

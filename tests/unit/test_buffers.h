@@ -50,7 +50,7 @@ daedalus_buffer makeBuffer(uint64_t id, uint32_t index, int fd, uint32_t length,
 
 struct JobParams {
 	uint64_t seqno = 1;
-	uint32_t ctxId = 1;
+	uint64_t ctxId = 1;
 	uint32_t codec = 0;
 	uint32_t capFourcc = 0; /* 0: NV12 */
 	uint32_t capWidth = 0;
@@ -63,6 +63,6 @@ struct JobParams {
 daedalus_msg makeJobMessage(const JobParams &params, const daedalus_buffer &src,
 			    const daedalus_buffer &dst, const ControlAreaBuilder *controls);
 
-daedalus_msg makeMessage(daedalus_msg_type type, uint32_t ctxId, uint64_t bufId = 0);
+daedalus_msg makeMessage(daedalus_msg_type type, uint64_t ctxId, uint64_t bufId = 0);
 
 } /* namespace daedalus::test */

@@ -317,4 +317,55 @@ TEST_F(Vp9JobTest, GarbageIsAnErrorNotACrash)
 	EXPECT_EQ(runFrame((*frames_)[0].data, &picture), 0);
 }
 
+TEST_F(Vp9JobTest, RefusedWriteGateLeavesCaptureUntouched)
+{
+	/*
+	 * Job 4 ended in the module before its picture was written (watchdog,
+	 * cancel): BEGIN_WRITE says -ENOENT and its buffer is the client's
+	 * again. The picture is decoded (the stream goes on) but not written.
+	 */
+	constexpr uint64_t kRefused = 4;
+	std::vector<uint64_t> asked;
+	processor_.setWriteGateOpener([&](uint64_t seqno) {
+		asked.push_back(seqno);
+		return seqno == kRefused ? -ENOENT : 0;
+	});
+
+	std::vector<std::vector<uint8_t>> pictures;
+	std::vector<int> statuses;
+	for (const VpxFrame &frame : *frames_) {
+		std::vector<uint8_t> picture;
+		statuses.push_back(runFrame(frame.data, &picture));
+		pictures.push_back(std::move(picture));
+	}
+
+	/* Asked once per job, in order, right before writing. */
+	ASSERT_EQ(asked.size(), frames_->size());
+	for (size_t i = 0; i < asked.size(); i++)
+		EXPECT_EQ(asked[i], i + 1);
+
+	for (size_t i = 0; i < statuses.size(); i++) {
+		if (i + 1 == kRefused) {
+			EXPECT_EQ(statuses[i], -ENOENT);
+			EXPECT_TRUE(std::all_of(pictures[i].begin(), pictures[i].end(),
+						[](uint8_t b) { return b == kUntouched; }))
+				<< "the refused job's CAPTURE buffer was written";
+		} else {
+			EXPECT_EQ(statuses[i], 0) << "job " << i + 1;
+		}
+	}
+
+	/* The jobs after it decode as if nothing happened. */
+	processor_.setWriteGateOpener({});
+	daedalus_result result;
+	processor_.handleMessage(makeMessage(DAEDALUS_MSG_CTX_RESET, 7), {}, &result);
+	std::vector<std::vector<uint8_t>> again = runStream();
+	ASSERT_EQ(again.size(), pictures.size());
+	for (size_t i = 0; i < pictures.size(); i++) {
+		if (i + 1 != kRefused) {
+			EXPECT_TRUE(again[i] == pictures[i]) << "job " << i + 1;
+		}
+	}
+}
+
 } /* namespace */

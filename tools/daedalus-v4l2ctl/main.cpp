@@ -8,6 +8,7 @@
  * device and per open context.
  */
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -272,16 +273,29 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/*
+	 * Context ids are 64-bit and never reused while the module is loaded:
+	 * they exceed 32 bits on a long-running system. In id order, the column
+	 * as wide as the longest.
+	 */
+	std::stable_sort(contexts.begin(), contexts.end(), [](const Record *a, const Record *b) {
+		return a->num("id") < b->num("id");
+	});
+	int idWidth = 5;
+	for (const Record *r : contexts)
+		idWidth = std::max(idWidth, static_cast<int>(std::to_string(r->num("id")).size()));
+
 	printf("contexts: %zu open\n", contexts.size());
 	if (!contexts.empty()) {
-		printf("  %5s %-6s %-10s %7s %7s %7s %7s %8s %8s %8s\n", "ID", "CODEC", "SIZE",
-		       "JOBS", "DONE", "FAILED", "TIMEOUT", "P50(ms)", "P90(ms)", "P99(ms)");
+		printf("  %*s %-6s %-10s %7s %7s %7s %7s %8s %8s %8s\n", idWidth, "ID", "CODEC",
+		       "SIZE", "JOBS", "DONE", "FAILED", "TIMEOUT", "P50(ms)", "P90(ms)",
+		       "P99(ms)");
 		for (const Record *r : contexts) {
 			std::string size = r->get("width") + "x" + r->get("height");
 			bool lat = r->num("lat_n") > 0;
-			printf("  %5s %-6s %-10s %7s %7s %7s %7s %8s %8s %8s\n",
-			       r->get("id").c_str(), codecName(r->get("codec")).c_str(),
-			       size.c_str(), r->get("jobs").c_str(), r->get("done").c_str(),
+			printf("  %*llu %-6s %-10s %7s %7s %7s %7s %8s %8s %8s\n", idWidth,
+			       r->num("id"), codecName(r->get("codec")).c_str(), size.c_str(),
+			       r->get("jobs").c_str(), r->get("done").c_str(),
 			       r->get("failed").c_str(), r->get("timed_out").c_str(),
 			       lat ? ms(r->num("lat_p50_us")).c_str() : "-",
 			       lat ? ms(r->num("lat_p90_us")).c_str() : "-",
