@@ -199,9 +199,10 @@ done
 
 # The documented bounds: threads at most 1 + the daemon's --max-threads budget + its fixed
 # threads (daedalus-v4l2d(8)); memory within the service's MemoryMax.
-budget=$(sed -n 's/.*thread budget \([0-9]*\).*/\1/p' "$DAEMON_LOG" | tail -n1)
-memmax=$(sed -n 's/^MemoryMax=\([0-9]*\)M.*/\1/p' /src/data/daedalus-v4l2d.service.in)
+budget=$(sed -n 's/.*contexts; \([0-9]*\) decoder threads in all.*/\1/p' "$DAEMON_LOG" | tail -n1)
+memmax=$(sed -n 's/^MemoryMax=\([0-9]*\)\([MG]\)$/\1 \2/p' /src/data/daedalus-v4l2d.service.in |
+	awk '{ print $2 == "G" ? $1 * 1024 : $1 }')
 say "daemon with $max contexts: at most $max_threads threads (budget ${budget:-?}), RSS at most $((max_rss / 1024)) MiB (MemoryMax ${memmax:-?} MiB)"
-check "threads within 1 + budget + 2" "$([[ -n $budget ]] && ((max_threads <= budget + 3)) && echo 1 || echo 0)" ""
+check "threads within 1 + the decoder-thread budget" "$([[ -n $budget ]] && ((max_threads <= budget + 1)) && echo 1 || echo 0)" ""
 check "RSS within MemoryMax" "$([[ -n $memmax ]] && ((max_rss / 1024 <= memmax)) && echo 1 || echo 0)" ""
 exit $status
