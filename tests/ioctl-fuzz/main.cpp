@@ -682,6 +682,14 @@ void Worker::op_ext_ctrls(int fd)
 	}
 	for (uint32_t i = 0; i < n; i++)
 		c[i].size = std::min<uint32_t>(c[i].size, kPayloadRoom);
+	/* The entries the kernel is asked to take, among the controls it reads. */
+	tile_too_many = false;
+	for (uint32_t i = 0; i < e.count; i++)
+		if (c[i].id == V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY &&
+		    c[i].size / kTileElem > kTileMax) {
+			tile_too_many = true;
+			tile_elems = c[i].size / kTileElem;
+		}
 	Kind k = kind ? K_TRY_EXT_CTRLS : K_S_EXT_CTRLS;
 	int ret = xioctl(k, fd, kind ? VIDIOC_TRY_EXT_CTRLS : VIDIOC_S_EXT_CTRLS, &e);
 	if (ret == 0 && tile_too_many && e.which != V4L2_CTRL_WHICH_DEF_VAL)
@@ -1637,6 +1645,7 @@ int main(int argc, char **argv)
 	double grace = 5 + opt.seconds / 10;
 	size_t left = kids.size();
 	bool stopped = false, killed = false;
+	double killed_at = 0;
 	while (left) {
 		int status;
 		pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -1659,6 +1668,16 @@ int main(int argc, char **argv)
 			for (pid_t k : kids)
 				kill(k, SIGKILL);
 			killed = true;
+			killed_at = t;
+		}
+		if (killed && t > killed_at + 10) {
+			/* Not even SIGKILL ends them: stuck in the kernel (see dmesg). Not waited
+			 * for. */
+			violation(
+				"%zu children still alive 10 s after SIGKILL: stuck in the kernel "
+				"(a hang; see dmesg)",
+				left);
+			break;
 		}
 		usleep(20000);
 	}
