@@ -41,6 +41,12 @@ phase() {
 	say "$name: $(grep -m1 '^daedalus-ioctl-fuzz: summary:' "$log" | sed 's/^daedalus-ioctl-fuzz: summary: //') (exit $rc, $(elapsed "$t0" "$(now)") s)"
 	grep -E '^daedalus-ioctl-fuzz: (stand-in|standin|violation|child|INVARIANT)|^ {2}[A-Z_]+ ' "$log" |
 		sed 's/^daedalus-ioctl-fuzz: /    /; s/^  /      /'
+	# Children that SIGKILL does not end are stuck in the kernel (an oops with a lock held,
+	# a deadlock): the node is unusable from here on, and a decode would wait for ever.
+	if grep -q "stuck in the kernel" "$log"; then
+		say "$name: FAILED: fuzzer processes stuck in the kernel (see dmesg); no further phase or decode"
+		exit 1
+	fi
 	case $rc in
 	0) ;;
 	77) say "$name: skipped: $(grep -m1 SKIP "$log" | sed 's/.*SKIP: //')" ;;
