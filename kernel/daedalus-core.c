@@ -200,6 +200,14 @@ unsigned int daedalus_seq_bit_depth(u32 id, union v4l2_ctrl_ptr ptr)
 	}
 }
 
+/* Whether @id is a control daedalus_seq_bit_depth() reads. */
+static bool daedalus_is_seq_ctrl(u32 id)
+{
+	return id == V4L2_CID_STATELESS_H264_SPS ||
+	       id == V4L2_CID_STATELESS_VP9_FRAME ||
+	       id == V4L2_CID_STATELESS_AV1_SEQUENCE;
+}
+
 /* The largest frame any OUTPUT format accepts. */
 static bool daedalus_frame_too_big(u32 width, u32 height)
 {
@@ -319,7 +327,11 @@ static int daedalus_try_ctrl(struct v4l2_ctrl *ctrl)
 	unsigned int depth = daedalus_seq_bit_depth(ctrl->id, ctrl->p_new);
 	int ret = 0;
 
-	if (depth && depth != 8 && depth != 10)
+	/*
+	 * Of any codec, not only the OUTPUT format's: S_FMT makes its value the
+	 * stream's bit depth later (a depth of 0 once reached S_FMT).
+	 */
+	if (daedalus_is_seq_ctrl(ctrl->id) && depth != 8 && depth != 10)
 		return -EINVAL;
 
 	switch (ctrl->id) {

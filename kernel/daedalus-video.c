@@ -136,7 +136,8 @@ static unsigned int daedalus_current_bit_depth(struct daedalus_ctx *ctx)
 	v4l2_ctrl_lock(ctrl);
 	depth = daedalus_seq_bit_depth(ctrl->id, ctrl->p_cur);
 	v4l2_ctrl_unlock(ctrl);
-	return depth;
+	/* try_ctrl refuses other depths; never a CAPTURE format of none. */
+	return daedalus_decoded_fmt(depth, 0) ? depth : 8;
 }
 
 /*
