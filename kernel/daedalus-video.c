@@ -657,5 +657,20 @@ int daedalus_request_validate(struct media_request *req)
 	if (count > 1)
 		return -EINVAL;
 
+	/*
+	 * Every object must be the context's own: its OUTPUT buffer, its
+	 * controls. A request that mixes in the controls of another open
+	 * file would be completed by neither context.
+	 */
+	list_for_each_entry(obj, &req->objects, list) {
+		if (vb2_request_object_is_buffer(obj) ||
+		    obj->priv == &ctx->hdl)
+			continue;
+		dev_dbg(&ctx->dev->pdev->dev,
+			"context %llu: request holds another context's controls\n",
+			ctx->id);
+		return -EINVAL;
+	}
+
 	return vb2_request_validate(req);
 }
