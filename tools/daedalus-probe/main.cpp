@@ -680,10 +680,10 @@ int runLimits(const DecoderNode &decoder)
 		node.ioctl(VIDIOC_G_FMT, &big.format);
 		big.format.fmt.pix_mp.plane_fmt[0].sizeimage = h.size;
 		ret = node.ioctl(VIDIOC_CREATE_BUFS, &big);
-		check(ret == -EINVAL, std::string("CREATE_BUFS ") + h.what + " -> " +
-					      (ret ? errnoName(ret) : std::to_string(big.count) +
-									  " buffer(s)") +
-					      " (EINVAL)");
+		check(ret == -EINVAL,
+		      std::string("CREATE_BUFS ") + h.what + " -> " +
+			      (ret ? errnoName(ret) : std::to_string(big.count) + " buffer(s)") +
+			      " (EINVAL)");
 	}
 	ret = node.setOutput(vp9, 128, 128, 0, &f);
 	check(!ret && f.fmt.pix_mp.width == 128,
