@@ -2,22 +2,37 @@
 /*
  * daedalus-v4l2: the bridge to the decoding daemon.
  *
- * A job starts in device_run(): the request's controls are copied, the
- * buffers' dma-bufs referenced, and the job is queued for the daemon with a
- * watchdog armed. It ends exactly once, by whoever claims it first under the
- * bridge lock:
+ * The module schedules its own jobs; the m2m core only keeps the buffer
+ * queues. Its job model (one job at a time per m2m device, the next one
+ * started when the last one finished) would make every context wait for
+ * every other one and each picture for the one before it. Instead, as
+ * MediaTek's stateless decoder hands a picture from its LAT stage to its core
+ * stage before the picture is done, daedalus_feed() takes an OUTPUT and a
+ * CAPTURE buffer out of their queues as soon as both are there and the
+ * context has fewer than max_inflight jobs with the daemon: contexts decode
+ * in parallel, and a client that queues ahead has its requests decoded
+ * without a round trip between them. A context's jobs are queued for the
+ * daemon, fetched and answered in their order.
+ *
+ * A job starts in daedalus_job_start(): the request's controls are copied,
+ * the buffers' dma-bufs referenced, and the job is queued for the daemon
+ * with a watchdog armed. It ends exactly once, by whoever claims it first
+ * under the bridge lock:
  *  - the daemon's answer (DAEDALUS_IOC_COMPLETE),
  *  - the watchdog (the daemon is stalled or slow),
  *  - the daemon going away (its file is released),
- *  - the m2m core aborting it (STREAMOFF, close of the context).
- * The claimer completes the request; everyone else does nothing. Without a
- * daemon a job fails at once.
+ *  - STREAMOFF or the close of the context (daedalus_bridge_ctx_cancel()).
+ * The claimer returns the buffers, which completes the request; everyone
+ * else does nothing. Without a daemon a job fails at once.
  *
- * The watchdog gives the daemon job_timeout_ms to fetch a job, then as long
- * again from the fetch to decode it, and from DAEDALUS_IOC_BEGIN_WRITE as
- * long again to write the picture and answer. Once the daemon has begun to
- * write, the CAPTURE buffer is its own: neither the watchdog nor an abort
- * may give the buffer back while the daemon could still write into it. A
+ * The watchdog counts a job's time from when the daemon can work on it: a
+ * job the daemon has not fetched fails once the daemon has fetched nothing
+ * for job_timeout_ms; a fetched job has job_timeout_ms from when it is the
+ * oldest of its context (the ones before it answered), and from
+ * DAEDALUS_IOC_BEGIN_WRITE as long again to write the picture and answer.
+ * Once the daemon has begun to write, the CAPTURE buffer is its own:
+ * neither the watchdog nor a cancel may give the buffer back while the
+ * daemon could still write into it. A
  * daemon that overruns that last period is hung, like a hardware block that
  * does not come back: the watchdog kills it, and the job fails when the
  * daemon's file is released, after its mappings are gone.
@@ -215,7 +230,7 @@ static int daedalus_job_add_buf(struct daedalus_job_obj *job,
 
 static struct daedalus_job_obj *
 daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
-		    struct vb2_v4l2_buffer *dst)
+		    struct vb2_v4l2_buffer *dst, bool hold)
 {
 	const struct v4l2_pix_format_mplane *coded = &ctx->coded_fmt.fmt.pix_mp;
 	const struct v4l2_pix_format_mplane *dec = &ctx->decoded_fmt.fmt.pix_mp;
@@ -242,6 +257,10 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 	kref_init(&job->ref);
 	job->queued = ktime_get();
 	INIT_LIST_HEAD(&job->msg.node);
+	INIT_LIST_HEAD(&job->ctx_node);
+	job->src = src;
+	job->dst = dst;
+	job->hold = hold;
 	job->msg.type = DAEDALUS_MSG_JOB;
 	job->dev = ctx->dev;
 	job->ctx = ctx;
@@ -250,7 +269,7 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 	job->desc.timestamp = src->vb2_buf.timestamp;
 	job->desc.ctx_id = ctx->id;
 	job->desc.codec = coded->pixelformat;
-	if (src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF)
+	if (hold)
 		job->desc.flags |= DAEDALUS_JOB_FL_HOLD_CAPTURE;
 	job->desc.sequence = dst->sequence;
 	job->desc.width = coded->width;
@@ -292,6 +311,32 @@ static void daedalus_job_arm(struct daedalus_bridge *br,
 		kref_get(&job->ref);
 }
 
+/* Moves the watchdog of @job to @deadline (in the future). */
+static void daedalus_job_arm_at(struct daedalus_bridge *br,
+				struct daedalus_job_obj *job,
+				unsigned long deadline)
+{
+	lockdep_assert_held(&br->lock);
+
+	job->deadline = deadline;
+	if (!mod_delayed_work(br->wq, &job->watchdog,
+			      max_t(long, (long)(deadline - jiffies), 1)))
+		kref_get(&job->ref);
+}
+
+/* The oldest job of @ctx that has not ended, or NULL. */
+static struct daedalus_job_obj *daedalus_ctx_oldest(struct daedalus_ctx *ctx)
+{
+	struct daedalus_job_obj *job;
+
+	lockdep_assert_held(&ctx->dev->bridge.lock);
+
+	list_for_each_entry(job, &ctx->jobs, ctx_node)
+		if (job->state != DAEDALUS_JOB_FINISHED)
+			return job;
+	return NULL;
+}
+
 /* ---------------------------------------------------------------------
  * Ending a job: claim, then finish
  */
@@ -306,8 +351,6 @@ static bool daedalus_job_claim(struct daedalus_bridge *br,
 		return false;
 	list_del_init(&job->msg.node);
 	job->state = DAEDALUS_JOB_FINISHED;
-	if (job->ctx->job == job)
-		job->ctx->job = NULL;
 	return true;
 }
 
@@ -345,18 +388,21 @@ static void daedalus_job_account(struct daedalus_bridge *br,
 			       latency_us);
 }
 
-/* Completes the request of @ctx's current job. */
-static void daedalus_run_done(struct daedalus_ctx *ctx, int status,
-			      const struct daedalus_result *res)
+/*
+ * Gives the buffers of a job back: the CAPTURE buffer first (unless it is
+ * held for the next slice or field), then the OUTPUT buffer, whose return
+ * completes the request and wakes whoever polls it.
+ */
+static void daedalus_bufs_done(struct vb2_v4l2_buffer *src,
+			       struct vb2_v4l2_buffer *dst, bool hold,
+			       int status, const struct daedalus_result *res)
 {
 	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
-	struct vb2_v4l2_buffer *dst;
 	unsigned int i;
 
-	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
 	if (status) {
 		state = VB2_BUF_STATE_ERROR;
-	} else if (dst && res) {
+	} else if (res && !hold) {
 		struct vb2_buffer *vb = &dst->vb2_buf;
 		unsigned int n = min(vb->num_planes, res->num_planes);
 
@@ -365,17 +411,41 @@ static void daedalus_run_done(struct daedalus_ctx *ctx, int status,
 			    res->bytesused[i] <= vb2_plane_size(vb, i))
 				vb2_set_plane_payload(vb, i, res->bytesused[i]);
 	}
-	v4l2_m2m_buf_done_and_job_finish(ctx->dev->m2m_dev, ctx->fh.m2m_ctx,
-					 state);
+	if (!hold)
+		v4l2_m2m_buf_done(dst, state);
+	v4l2_m2m_buf_done(src, state);
 }
 
-/* The claimer of @job ends it; drops the bridge's reference. */
+/*
+ * The claimer of @job ends it: returns its buffers, frees its slot (and
+ * feeds the context), drops the bridge's reference. After the context's job
+ * count drops, under the lock, nothing of the context is touched: a
+ * STREAMOFF or close waiting for its jobs may go on.
+ */
 static void daedalus_job_finish(struct daedalus_job_obj *job, int status,
 				const struct daedalus_result *res)
 {
+	struct daedalus_ctx *ctx = job->ctx;
+	struct daedalus_bridge *br = &job->dev->bridge;
+	struct daedalus_job_obj *next;
+
 	if (cancel_delayed_work(&job->watchdog))
 		daedalus_job_put(job);
-	daedalus_run_done(job->ctx, status, res);
+	daedalus_bufs_done(job->src, job->dst, job->hold, status, res);
+
+	spin_lock(&br->lock);
+	list_del_init(&job->ctx_node);
+	ctx->njobs--;
+	if (job->hold)
+		ctx->hold_inflight = false;
+	/* The next job's time to decode starts now. */
+	next = daedalus_ctx_oldest(ctx);
+	if (next && next->state == DAEDALUS_JOB_FETCHED)
+		daedalus_job_arm(br, next);
+	queue_work(br->wq, &ctx->feed_work);
+	wake_up(&ctx->jobs_wq);
+	spin_unlock(&br->lock);
+
 	daedalus_job_put(job);
 }
 
@@ -392,6 +462,16 @@ static void daedalus_job_watchdog(struct work_struct *work)
 	if (job->state == DAEDALUS_JOB_FINISHED ||
 	    time_before(jiffies, job->deadline)) {
 		/* Ended, or moved on (FETCH, BEGIN_WRITE) while this ran. */
+	} else if (job->state == DAEDALUS_JOB_QUEUED && br->daemon &&
+		   time_before(jiffies, br->last_fetch +
+			       msecs_to_jiffies(daedalus_job_timeout_ms))) {
+		/* Behind other jobs, and the daemon is taking them. */
+		daedalus_job_arm_at(br, job, br->last_fetch +
+				    msecs_to_jiffies(daedalus_job_timeout_ms));
+	} else if (job->state == DAEDALUS_JOB_FETCHED &&
+		   daedalus_ctx_oldest(job->ctx) != job) {
+		/* Waits for its context's earlier jobs, timed themselves. */
+		daedalus_job_arm(br, job);
 	} else if (job->state == DAEDALUS_JOB_WRITING) {
 		/* The job ends at detach, once the daemon cannot write. */
 		if (br->daemon_tgid && !br->daemon_killed) {
@@ -426,22 +506,26 @@ static void daedalus_job_watchdog(struct work_struct *work)
 }
 
 /* ---------------------------------------------------------------------
- * m2m callbacks
+ * Scheduling
  */
 
-void daedalus_device_run(void *priv)
+/*
+ * Makes a job of @src and @dst, which the caller has taken out of their
+ * queues (@dst stays queued as the held buffer when @hold), and hands it to
+ * the daemon, or fails it at once.
+ */
+static void daedalus_job_start(struct daedalus_ctx *ctx,
+			       struct vb2_v4l2_buffer *src,
+			       struct vb2_v4l2_buffer *dst, bool hold)
 {
-	struct daedalus_ctx *ctx = priv;
 	struct daedalus_dev *dev = ctx->dev;
 	struct daedalus_bridge *br = &dev->bridge;
-	struct vb2_v4l2_buffer *src, *dst;
 	struct daedalus_job_obj *job;
 	struct media_request *req;
 
-	src = v4l2_m2m_next_src_buf(ctx->fh.m2m_ctx);
-	dst = v4l2_m2m_next_dst_buf(ctx->fh.m2m_ctx);
-	req = src->vb2_buf.req_obj.req;
+	lockdep_assert_held(&ctx->feed_lock);
 
+	req = src->vb2_buf.req_obj.req;
 	v4l2_m2m_buf_copy_metadata(src, dst, true);
 	src->sequence = ctx->out_seq++;
 	dst->sequence = ctx->cap_seq++;
@@ -450,7 +534,7 @@ void daedalus_device_run(void *priv)
 	/* The controls of this request become the current values. */
 	job = ERR_PTR(req ? v4l2_ctrl_request_setup(req, &ctx->hdl) : 0);
 	if (!IS_ERR(job))
-		job = daedalus_job_create(ctx, src, dst);
+		job = daedalus_job_create(ctx, src, dst, hold);
 
 	if (req)
 		v4l2_ctrl_request_complete(req, &ctx->hdl);
@@ -459,7 +543,7 @@ void daedalus_device_run(void *priv)
 		dev_err_ratelimited(&dev->pdev->dev,
 				    "context %llu: cannot prepare job: %ld\n",
 				    ctx->id, PTR_ERR(job));
-		daedalus_run_done(ctx, PTR_ERR(job), NULL);
+		daedalus_bufs_done(src, dst, hold, PTR_ERR(job), NULL);
 		return;
 	}
 
@@ -473,14 +557,19 @@ void daedalus_device_run(void *priv)
 				     "context %llu: no daemon attached, failing the request\n",
 				     ctx->id);
 		daedalus_job_put(job);
-		daedalus_run_done(ctx, -ENODEV, NULL);
+		daedalus_bufs_done(src, dst, hold, -ENODEV, NULL);
 		return;
 	}
 
 	job->desc.seqno = ++br->next_seqno;
 	job->state = DAEDALUS_JOB_QUEUED;
 	list_add_tail(&job->msg.node, &br->queue);
-	ctx->job = job;
+	list_add_tail(&job->ctx_node, &ctx->jobs);
+	ctx->njobs++;
+	ctx->stats.max_inflight = max(ctx->stats.max_inflight, ctx->njobs);
+	br->stats.max_inflight = max(br->stats.max_inflight, ctx->njobs);
+	if (hold)
+		ctx->hold_inflight = true;
 	ctx->sent_gen = br->generation;
 	daedalus_vb2_to_buf(&src->vb2_buf)->sent_gen = br->generation;
 	daedalus_vb2_to_buf(&dst->vb2_buf)->sent_gen = br->generation;
@@ -496,29 +585,120 @@ void daedalus_device_run(void *priv)
 	wake_up_interruptible(&br->waitq);
 }
 
-void daedalus_job_abort(void *priv)
+#define DAEDALUS_STREAMING_BOTH	3U
+
+/*
+ * Turns queued buffers into jobs, in their order, while both queues stream
+ * and the context has fewer than max_inflight jobs. The slices or fields of
+ * one picture (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF) go one at a time: the
+ * CAPTURE buffer stays in its queue, held, until an OUTPUT buffer of another
+ * timestamp (or V4L2_DEC_CMD_FLUSH) releases it, as
+ * v4l2_m2m_buf_done_and_job_finish() would.
+ *
+ * Called after every QBUF, request queue and STREAMON of the context, and
+ * from its feed work when one of its jobs has ended.
+ */
+void daedalus_feed(struct daedalus_ctx *ctx)
 {
-	struct daedalus_ctx *ctx = priv;
+	struct v4l2_m2m_ctx *m2m_ctx = ctx->fh.m2m_ctx;
 	struct daedalus_bridge *br = &ctx->dev->bridge;
-	struct daedalus_job_obj *job;
-	bool claimed = false;
+	struct vb2_v4l2_buffer *src, *dst;
+	unsigned int njobs, max = clamp(daedalus_max_inflight, 1U,
+					(unsigned int)DAEDALUS_MAX_INFLIGHT);
+	bool held, hold;
+
+	mutex_lock(&ctx->feed_lock);
+	while (ctx->streaming == DAEDALUS_STREAMING_BOTH) {
+		spin_lock(&br->lock);
+		njobs = ctx->njobs;
+		held = ctx->hold_inflight;
+		spin_unlock(&br->lock);
+		if (njobs >= max || held)
+			break;
+
+		src = v4l2_m2m_next_src_buf(m2m_ctx);
+		if (ctx->held_dst) {
+			/* The rest of a held picture after what came before. */
+			if (njobs)
+				break;
+			if (src ? src->vb2_buf.timestamp !=
+				  ctx->held_dst->vb2_buf.timestamp :
+				  ctx->flush) {
+				dst = ctx->held_dst;
+				ctx->held_dst = NULL;
+				ctx->flush = false;
+				v4l2_m2m_dst_buf_remove_by_buf(m2m_ctx, dst);
+				v4l2_m2m_buf_done(dst, VB2_BUF_STATE_DONE);
+				continue;
+			}
+		}
+		if (!src)
+			break;
+		dst = ctx->held_dst ?: v4l2_m2m_next_dst_buf(m2m_ctx);
+		if (!dst)
+			break;
+		hold = src->flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+		if (hold && njobs)
+			break;
+
+		v4l2_m2m_src_buf_remove_by_buf(m2m_ctx, src);
+		if (hold) {
+			ctx->held_dst = dst;
+		} else {
+			v4l2_m2m_dst_buf_remove_by_buf(m2m_ctx, dst);
+			ctx->held_dst = NULL;
+		}
+		daedalus_job_start(ctx, src, dst, hold);
+	}
+	mutex_unlock(&ctx->feed_lock);
+}
+
+void daedalus_feed_work(struct work_struct *work)
+{
+	daedalus_feed(container_of(work, struct daedalus_ctx, feed_work));
+}
+
+static bool daedalus_ctx_idle(struct daedalus_ctx *ctx)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+	bool idle;
 
 	spin_lock(&br->lock);
-	job = ctx->job;
-	/*
-	 * A job whose picture is being written runs to its end (the m2m core
-	 * waits for it): its answer, or the daemon's death, is near.
-	 */
-	if (job && job->state != DAEDALUS_JOB_WRITING) {
-		claimed = daedalus_job_claim(br, job);
-		if (claimed)
-			daedalus_job_account(br, job, -ECANCELED,
-					     DAEDALUS_END_ABORT);
+	idle = !ctx->njobs;
+	spin_unlock(&br->lock);
+	return idle;
+}
+
+/*
+ * STREAMOFF of either queue, or the close of the context (with feed_lock
+ * held, so that no job starts meanwhile): fails every job of @ctx, and waits
+ * for those whose picture is being written, whose answer (or the daemon's
+ * death, see the watchdog) is near.
+ */
+void daedalus_bridge_ctx_cancel(struct daedalus_ctx *ctx)
+{
+	struct daedalus_bridge *br = &ctx->dev->bridge;
+	struct daedalus_job_obj *job, *tmp;
+	LIST_HEAD(claimed);
+
+	lockdep_assert_held(&ctx->feed_lock);
+
+	spin_lock(&br->lock);
+	list_for_each_entry(job, &ctx->jobs, ctx_node) {
+		if (job->state == DAEDALUS_JOB_WRITING ||
+		    !daedalus_job_claim(br, job))
+			continue;
+		daedalus_job_account(br, job, -ECANCELED, DAEDALUS_END_ABORT);
+		list_add_tail(&job->msg.node, &claimed);
 	}
 	spin_unlock(&br->lock);
 
-	if (claimed)
+	list_for_each_entry_safe(job, tmp, &claimed, msg.node) {
+		list_del_init(&job->msg.node);
 		daedalus_job_finish(job, -ECANCELED, NULL);
+	}
+
+	wait_event(ctx->jobs_wq, daedalus_ctx_idle(ctx));
 }
 
 /* ---------------------------------------------------------------------
@@ -710,6 +890,7 @@ static int daedalus_attach(struct daedalus_bridge *br, struct file *file,
 	br->daemon = file;
 	br->daemon_tgid = get_pid(task_tgid(current));
 	br->daemon_killed = false;
+	br->last_fetch = jiffies;
 	br->generation++;
 	br->attaches++;
 	br->daemon_pid = task_tgid_nr(current);
@@ -866,6 +1047,7 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 
 	list_del_init(&qmsg->node);
 	if (qmsg->type != DAEDALUS_MSG_JOB) {
+		br->last_fetch = jiffies;
 		/* An embedded event goes with its context: read it now. */
 		ev = container_of(qmsg, struct daedalus_event, msg);
 		memset(&msg.job, 0, sizeof(msg.job));
@@ -877,6 +1059,7 @@ static int daedalus_fetch(struct daedalus_dev *dev, struct file *file,
 		return copy_to_user(umsg, &msg, sizeof(msg)) ? -EFAULT : 0;
 	}
 
+	br->last_fetch = jiffies;
 	job = container_of(qmsg, struct daedalus_job_obj, msg);
 	job->state = DAEDALUS_JOB_FETCHED;
 	list_add_tail(&job->msg.node, &br->inflight);

@@ -34,6 +34,12 @@ module_param_named(max_pixels, daedalus_max_pixels, uint, 0644);
 MODULE_PARM_DESC(max_pixels,
 		 "CAPTURE pixels of all decoding contexts together; STREAMON fails with EBUSY past it");
 
+/* Chromium and GStreamer queue a few requests ahead; FFmpeg waits for each. */
+unsigned int daedalus_max_inflight = 4;
+module_param_named(max_inflight, daedalus_max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight,
+		 "jobs of one context the daemon may hold at once (1-32): a client's queued requests are decoded without waiting for each other");
+
 /*
  * For tests only: the first context id, to show that ids do not wrap at 32
  * bits and that the module refuses to reuse one at 64.
@@ -437,6 +443,10 @@ static int daedalus_open(struct file *file)
 	ctx->dev = dev;
 	ctx->id = dev->next_ctx_id++;
 	mutex_init(&ctx->vb_mutex);
+	mutex_init(&ctx->feed_lock);
+	INIT_WORK(&ctx->feed_work, daedalus_feed_work);
+	INIT_LIST_HEAD(&ctx->jobs);
+	init_waitqueue_head(&ctx->jobs_wq);
 	v4l2_fh_init(&ctx->fh, video_devdata(file));
 	file->private_data = &ctx->fh;
 
@@ -466,6 +476,7 @@ err_free_hdl:
 	v4l2_ctrl_handler_free(&ctx->hdl);
 err_fh_exit:
 	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->feed_lock);
 	mutex_destroy(&ctx->vb_mutex);
 err_unlock:
 	mutex_unlock(&dev->dev_mutex);
@@ -480,21 +491,25 @@ static int daedalus_release(struct file *file)
 	struct daedalus_dev *dev = video_drvdata(file);
 	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
 
-	daedalus_dbg(dev, "context %llu closing\n", ctx->id);
+	daedalus_dbg(dev, "context %llu closing: %llu jobs, at most %u with the daemon at once\n",
+		     ctx->id, ctx->stats.jobs, ctx->stats.max_inflight);
 
 	mutex_lock(&dev->dev_mutex);
 	list_del(&ctx->node);
 	dev->num_ctxs--;
 	v4l2_fh_del(&ctx->fh);
-	/* Fails a job still with the daemon and frees the buffers. */
+	/* Fails the jobs still with the daemon and frees the buffers. */
 	v4l2_m2m_ctx_release(ctx->fh.m2m_ctx);
 	mutex_unlock(&dev->dev_mutex);
+	/* Queued by the last jobs' ends; finds nothing streaming. */
+	cancel_work_sync(&ctx->feed_work);
 
 	/* Queues CTX_CLOSE and unqueues a CTX_RESET still waiting. */
 	daedalus_bridge_ctx_close(ctx);
 
 	v4l2_ctrl_handler_free(&ctx->hdl);
 	v4l2_fh_exit(&ctx->fh);
+	mutex_destroy(&ctx->feed_lock);
 	mutex_destroy(&ctx->vb_mutex);
 	kfree(ctx);
 	return 0;
@@ -519,9 +534,23 @@ static const struct video_device daedalus_videodev = {
 	.device_caps = V4L2_CAP_VIDEO_M2M_MPLANE | V4L2_CAP_STREAMING,
 };
 
+/*
+ * The m2m core keeps the buffer queues; the module runs the jobs itself
+ * (daedalus_feed()), so the core never has one ready.
+ */
+static int daedalus_job_ready(void *priv)
+{
+	return 0;
+}
+
+static void daedalus_device_run(void *priv)
+{
+	WARN_ON_ONCE(1);
+}
+
 static const struct v4l2_m2m_ops daedalus_m2m_ops = {
 	.device_run = daedalus_device_run,
-	.job_abort = daedalus_job_abort,
+	.job_ready = daedalus_job_ready,
 };
 
 /*
@@ -550,11 +579,35 @@ static void daedalus_request_free(struct media_request *req)
 	module_put(THIS_MODULE);
 }
 
+/*
+ * Queues the request's objects (v4l2_m2m_request_queue()), then feeds the
+ * context of its buffer. The video node's release is serialised with this
+ * (the media device's req_queue_mutex), so the context is alive.
+ */
+static void daedalus_request_queue(struct media_request *req)
+{
+	struct media_request_object *obj;
+	struct daedalus_ctx *ctx = NULL;
+
+	list_for_each_entry(obj, &req->objects, list) {
+		if (vb2_request_object_is_buffer(obj)) {
+			struct vb2_buffer *vb;
+
+			vb = container_of(obj, struct vb2_buffer, req_obj);
+			ctx = vb2_get_drv_priv(vb->vb2_queue);
+			break;
+		}
+	}
+	v4l2_m2m_request_queue(req);
+	if (ctx)
+		daedalus_feed(ctx);
+}
+
 static const struct media_device_ops daedalus_media_ops = {
 	.req_alloc = daedalus_request_alloc,
 	.req_free = daedalus_request_free,
 	.req_validate = daedalus_request_validate,
-	.req_queue = v4l2_m2m_request_queue,
+	.req_queue = daedalus_request_queue,
 };
 
 static void daedalus_v4l2_release(struct v4l2_device *v4l2_dev)

@@ -51,8 +51,9 @@ static void daedalus_show_stats(struct seq_file *m,
 {
 	unsigned int n = min_t(u64, s->lat_count, DAEDALUS_LAT_SAMPLES);
 
-	seq_printf(m, " jobs=%llu done=%llu failed=%llu timed_out=%llu no_daemon=%llu lat_n=%u",
-		   s->jobs, s->done, s->failed, s->timed_out, s->no_daemon, n);
+	seq_printf(m, " jobs=%llu done=%llu failed=%llu timed_out=%llu no_daemon=%llu max_inflight=%u lat_n=%u",
+		   s->jobs, s->done, s->failed, s->timed_out, s->no_daemon,
+		   s->max_inflight, n);
 	if (!n) {
 		seq_putc(m, '\n');
 		return;
@@ -101,9 +102,9 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 			   pid, comm, attaches);
 	else
 		seq_printf(m, "daemon attached=0 attaches=%llu\n", attaches);
-	seq_printf(m, "params job_timeout_ms=%u max_contexts=%u max_pixels=%u\n",
+	seq_printf(m, "params job_timeout_ms=%u max_contexts=%u max_pixels=%u max_inflight=%u\n",
 		   daedalus_job_timeout_ms, daedalus_max_contexts,
-		   daedalus_max_pixels);
+		   daedalus_max_pixels, daedalus_max_inflight);
 	seq_printf(m, "budget decoding=%u pixels=%llu\n", decoding, pixels);
 	seq_puts(m, "device");
 	daedalus_show_stats(m, s, lat);

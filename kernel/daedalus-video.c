@@ -385,6 +385,58 @@ static int daedalus_s_fmt_vid_cap(struct file *file, void *priv,
 	return 0;
 }
 
+/*
+ * Buffers become jobs when both queues have one (daedalus_feed()), not when
+ * the m2m core would run a job: after the m2m helpers, feed the context.
+ */
+static int daedalus_qbuf(struct file *file, void *priv,
+			 struct v4l2_buffer *buf)
+{
+	int ret = v4l2_m2m_ioctl_qbuf(file, priv, buf);
+
+	if (!ret)
+		daedalus_feed(daedalus_file_to_ctx(file));
+	return ret;
+}
+
+static int daedalus_streamon(struct file *file, void *priv,
+			     enum v4l2_buf_type type)
+{
+	int ret = v4l2_m2m_ioctl_streamon(file, priv, type);
+
+	if (!ret)
+		daedalus_feed(daedalus_file_to_ctx(file));
+	return ret;
+}
+
+/*
+ * V4L2_DEC_CMD_FLUSH: the last queued OUTPUT buffer no longer holds its
+ * CAPTURE buffer; without one, the held CAPTURE buffer goes back once its
+ * last job has ended.
+ */
+static int daedalus_decoder_cmd(struct file *file, void *priv,
+				struct v4l2_decoder_cmd *dc)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	struct vb2_v4l2_buffer *out_vb;
+	int ret;
+
+	ret = v4l2_m2m_ioctl_stateless_try_decoder_cmd(file, priv, dc);
+	if (ret)
+		return ret;
+
+	mutex_lock(&ctx->feed_lock);
+	out_vb = v4l2_m2m_last_src_buf(ctx->fh.m2m_ctx);
+	if (out_vb)
+		out_vb->flags &= ~V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;
+	else if (ctx->held_dst)
+		ctx->flush = true;
+	mutex_unlock(&ctx->feed_lock);
+
+	daedalus_feed(ctx);
+	return 0;
+}
+
 const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_querycap = daedalus_querycap,
 	.vidioc_enum_framesizes = daedalus_enum_framesizes,
@@ -401,16 +453,16 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 
 	.vidioc_reqbufs = v4l2_m2m_ioctl_reqbufs,
 	.vidioc_querybuf = v4l2_m2m_ioctl_querybuf,
-	.vidioc_qbuf = v4l2_m2m_ioctl_qbuf,
+	.vidioc_qbuf = daedalus_qbuf,
 	.vidioc_dqbuf = v4l2_m2m_ioctl_dqbuf,
 	.vidioc_prepare_buf = v4l2_m2m_ioctl_prepare_buf,
 	.vidioc_create_bufs = v4l2_m2m_ioctl_create_bufs,
 	.vidioc_expbuf = v4l2_m2m_ioctl_expbuf,
 
-	.vidioc_streamon = v4l2_m2m_ioctl_streamon,
+	.vidioc_streamon = daedalus_streamon,
 	.vidioc_streamoff = v4l2_m2m_ioctl_streamoff,
 
-	.vidioc_decoder_cmd = v4l2_m2m_ioctl_stateless_decoder_cmd,
+	.vidioc_decoder_cmd = daedalus_decoder_cmd,
 	.vidioc_try_decoder_cmd = v4l2_m2m_ioctl_stateless_try_decoder_cmd,
 
 	.vidioc_subscribe_event = v4l2_ctrl_subscribe_event,
@@ -541,30 +593,52 @@ static void daedalus_buf_request_complete(struct vb2_buffer *vb)
 	v4l2_ctrl_request_complete(vb->req_obj.req, &ctx->hdl);
 }
 
+/* The bit of @vq in daedalus_ctx.streaming. */
+static unsigned int daedalus_queue_bit(struct vb2_queue *vq)
+{
+	return V4L2_TYPE_IS_OUTPUT(vq->type) ? 1 : 2;
+}
+
 static int daedalus_start_streaming(struct vb2_queue *vq, unsigned int count)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
 	const struct v4l2_pix_format_mplane *dec = &ctx->decoded_fmt.fmt.pix_mp;
 	int ret;
 
-	if (V4L2_TYPE_IS_OUTPUT(vq->type)) {
-		ctx->out_seq = 0;
-		return 0;
+	if (V4L2_TYPE_IS_CAPTURE(vq->type)) {
+		/* A stream the decoder has no capacity for fails here. */
+		ret = daedalus_bridge_reserve(ctx,
+					      (u64)dec->width * dec->height);
+		if (ret) {
+			daedalus_queue_cleanup(vq, VB2_BUF_STATE_QUEUED);
+			return ret;
+		}
 	}
 
-	/* A stream the decoder has no capacity for fails here, not later. */
-	ret = daedalus_bridge_reserve(ctx, (u64)dec->width * dec->height);
-	if (ret) {
-		daedalus_queue_cleanup(vq, VB2_BUF_STATE_QUEUED);
-		return ret;
-	}
-	ctx->cap_seq = 0;
+	mutex_lock(&ctx->feed_lock);
+	if (V4L2_TYPE_IS_OUTPUT(vq->type))
+		ctx->out_seq = 0;
+	else
+		ctx->cap_seq = 0;
+	ctx->streaming |= daedalus_queue_bit(vq);
+	mutex_unlock(&ctx->feed_lock);
 	return 0;
 }
 
 static void daedalus_stop_streaming(struct vb2_queue *vq)
 {
 	struct daedalus_ctx *ctx = vb2_get_drv_priv(vq);
+
+	/* No job starts from here on; the ones with the daemon end. */
+	mutex_lock(&ctx->feed_lock);
+	ctx->streaming &= ~daedalus_queue_bit(vq);
+	daedalus_bridge_ctx_cancel(ctx);
+	if (V4L2_TYPE_IS_CAPTURE(vq->type)) {
+		/* Goes back with the rest of the queue. */
+		ctx->held_dst = NULL;
+		ctx->flush = false;
+	}
+	mutex_unlock(&ctx->feed_lock);
 
 	daedalus_queue_cleanup(vq, VB2_BUF_STATE_ERROR);
 

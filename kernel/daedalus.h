@@ -45,6 +45,10 @@ extern unsigned int daedalus_job_timeout_ms;
 extern unsigned int daedalus_debug;
 extern unsigned int daedalus_max_contexts;
 extern unsigned int daedalus_max_pixels;
+extern unsigned int daedalus_max_inflight;
+
+/* The most jobs of one context the daemon may hold (max_inflight). */
+#define DAEDALUS_MAX_INFLIGHT	32
 
 #define daedalus_dbg(dev, fmt, ...)					\
 	do {								\
@@ -125,6 +129,7 @@ enum daedalus_end {
  * @failed: jobs that failed (daemon error, detach, cancel, no daemon)
  * @timed_out: jobs the watchdog ended
  * @no_daemon: jobs failed at once because no daemon was attached
+ * @max_inflight: the most jobs that were with the daemon at once
  * @lat_count: decoded jobs whose latency was recorded, in all
  * @lat_us: the latencies (queue to answer, microseconds) of the last
  *	%DAEDALUS_LAT_SAMPLES decoded jobs, a ring indexed by @lat_count
@@ -135,6 +140,7 @@ struct daedalus_stats {
 	u64 failed;
 	u64 timed_out;
 	u64 no_daemon;
+	u32 max_inflight;
 	u64 lat_count;
 	u32 lat_us[DAEDALUS_LAT_SAMPLES];
 };
@@ -180,6 +186,8 @@ struct daedalus_event {
  * @next_buf_id: the last buffer id handed out
  * @queue: messages (jobs and events) the daemon has not fetched yet
  * @inflight: jobs fetched by the daemon and not answered yet
+ * @last_fetch: when the daemon last fetched a message (jiffies): jobs it has
+ *	not fetched yet wait without a deadline while it fetches
  * @waitq: woken when @queue gains a message or the daemon detaches
  * @daemon_pid: the process id of the attached daemon (0 when detached)
  * @daemon_comm: its command name
@@ -202,6 +210,7 @@ struct daedalus_bridge {
 	u64 next_buf_id;
 	struct list_head queue;
 	struct list_head inflight;
+	unsigned long last_fetch;
 	wait_queue_head_t waitq;
 	pid_t daemon_pid;
 	char daemon_comm[TASK_COMM_LEN];
@@ -218,7 +227,8 @@ struct daedalus_bridge {
  * @v4l2_dev: the V4L2 device
  * @vfd: the video node
  * @mdev: the media device
- * @m2m_dev: the mem2mem job scheduler
+ * @m2m_dev: the mem2mem device: the contexts' buffer queues (the module
+ *	schedules jobs itself, see daedalus_feed())
  * @dev_mutex: serialises the ioctls of the video node that do not touch a
  *	queue (formats, controls) and open/release
  * @next_ctx_id: the id of the next context (protected by @dev_mutex)
@@ -258,7 +268,19 @@ struct daedalus_dev {
  * @cap_seq: CAPTURE sequence counter
  * @sent_gen: the bridge generation in which a job of this context was last
  *	queued for the daemon (protected by the bridge lock)
- * @job: the job handed to the daemon, or NULL (protected by the bridge lock)
+ * @feed_lock: serialises the taking of buffers into jobs (daedalus_feed())
+ *	with STREAMON/STREAMOFF; protects @streaming, @held_dst, @flush
+ * @feed_work: runs daedalus_feed() after a job ended (a slot is free)
+ * @streaming: which queues stream (bit 0 OUTPUT, bit 1 CAPTURE)
+ * @held_dst: the CAPTURE buffer kept for the next slice or field of its
+ *	picture (V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF); it stays in its queue
+ * @flush: V4L2_DEC_CMD_FLUSH asked for @held_dst back
+ * @jobs: the context's jobs that have not ended, oldest first (protected
+ *	by the bridge lock)
+ * @njobs: how many (protected by the bridge lock)
+ * @hold_inflight: a job writing into @held_dst has not ended (protected by
+ *	the bridge lock)
+ * @jobs_wq: woken when a job of the context ends
  * @node: entry in the device's list of contexts (protected by its dev_mutex)
  * @stats: what became of this context's jobs (protected by the bridge lock)
  * @decoding: the context holds one of the bridge's decoding contexts, from
@@ -284,7 +306,15 @@ struct daedalus_ctx {
 	u32 out_seq;
 	u32 cap_seq;
 	u32 sent_gen;
-	struct daedalus_job_obj *job;
+	struct mutex feed_lock; /* taking buffers into jobs */
+	struct work_struct feed_work;
+	unsigned int streaming;
+	struct vb2_v4l2_buffer *held_dst;
+	bool flush;
+	struct list_head jobs;
+	unsigned int njobs;
+	bool hold_inflight;
+	wait_queue_head_t jobs_wq;
 	struct list_head node;
 	struct daedalus_stats stats;
 	bool decoding;
@@ -329,6 +359,12 @@ enum daedalus_job_state {
  * @ref: references: the bridge (until finished), the watchdog (while armed),
  *	a FETCH in progress
  * @msg: the queue entry (type JOB)
+ * @ctx_node: entry in its context's list of jobs (protected by the bridge
+ *	lock)
+ * @src: the OUTPUT buffer, taken out of its queue until the job ends
+ * @dst: the CAPTURE buffer, taken out of its queue (or, with @hold, kept in
+ *	it as the context's held buffer) until the job ends
+ * @hold: the CAPTURE buffer stays for the next slice or field
  * @state: where the job is (protected by the bridge lock)
  * @queued: when device_run() queued it
  * @deadline: when the watchdog fails the job (jiffies; moved at FETCH and
@@ -345,6 +381,10 @@ enum daedalus_job_state {
 struct daedalus_job_obj {
 	struct kref ref;
 	struct daedalus_qmsg msg;
+	struct list_head ctx_node;
+	struct vb2_v4l2_buffer *src;
+	struct vb2_v4l2_buffer *dst;
+	bool hold;
 	enum daedalus_job_state state;
 	ktime_t queued;
 	unsigned long deadline;
@@ -384,8 +424,9 @@ unsigned int daedalus_seq_bit_depth(u32 id, union v4l2_ctrl_ptr ptr);
 /* daedalus-bridge.c */
 int daedalus_bridge_init(struct daedalus_dev *dev);
 void daedalus_bridge_exit(struct daedalus_dev *dev);
-void daedalus_device_run(void *priv);
-void daedalus_job_abort(void *priv);
+void daedalus_feed(struct daedalus_ctx *ctx);
+void daedalus_feed_work(struct work_struct *work);
+void daedalus_bridge_ctx_cancel(struct daedalus_ctx *ctx);
 void daedalus_bridge_buf_freed(struct daedalus_ctx *ctx,
 			       struct daedalus_buf *buf);
 int daedalus_bridge_ctx_init(struct daedalus_ctx *ctx);

@@ -49,9 +49,11 @@ kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "the daemon did not exit on SIGTERM"
 echo 300 >"$param"
-# The stand-in answers 600 ms after the fetch (twice the watchdog; more with the debug
-# kernel's time scale); the client starts once it has attached.
-late_ms=$(scaled 600)
+# The stand-in answers 1200 ms after the fetch (more with the debug kernel's time scale): the
+# module gives each fetched job of a context its 300 ms from when the job before it ended, so
+# the second of two jobs fetched together has until about 600 ms; the client starts once the
+# stand-in has attached.
+late_ms=$(scaled 1200)
 start_standin "$WORK/probe.log" --late-ms "$late_ms" --jobs 2
 probe=$STANDIN
 timeout "$(scaled 60)" gst-launch-1.0 -q filesrc location="$clip" ! matroskademux ! vp9parse ! \
