@@ -436,6 +436,7 @@ static void daedalus_job_finish(struct daedalus_job_obj *job, int status,
 	spin_lock(&br->lock);
 	list_del_init(&job->ctx_node);
 	ctx->njobs--;
+	br->njobs--;
 	if (job->hold)
 		ctx->hold_inflight = false;
 	/* The next job's time to decode starts now. */
@@ -566,8 +567,9 @@ static void daedalus_job_start(struct daedalus_ctx *ctx,
 	list_add_tail(&job->msg.node, &br->queue);
 	list_add_tail(&job->ctx_node, &ctx->jobs);
 	ctx->njobs++;
+	br->njobs++;
 	ctx->stats.max_inflight = max(ctx->stats.max_inflight, ctx->njobs);
-	br->stats.max_inflight = max(br->stats.max_inflight, ctx->njobs);
+	br->stats.max_inflight = max(br->stats.max_inflight, br->njobs);
 	if (hold)
 		ctx->hold_inflight = true;
 	ctx->sent_gen = br->generation;

@@ -73,7 +73,7 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	char comm[TASK_COMM_LEN];
 	struct daedalus_stats *s;
 	struct daedalus_ctx *ctx;
-	unsigned int decoding;
+	unsigned int decoding, njobs;
 	u64 attaches, pixels;
 	pid_t pid;
 	u32 *lat;
@@ -90,6 +90,7 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	spin_lock(&br->lock);
 	decoding = br->decoding;
 	pixels = br->pixels;
+	njobs = br->njobs;
 	pid = br->daemon_pid;
 	attaches = br->attaches;
 	memcpy(comm, br->daemon_comm, sizeof(comm));
@@ -105,7 +106,8 @@ static int daedalus_status_show(struct seq_file *m, void *unused)
 	seq_printf(m, "params job_timeout_ms=%u max_contexts=%u max_pixels=%u max_inflight=%u\n",
 		   daedalus_job_timeout_ms, daedalus_max_contexts,
 		   daedalus_max_pixels, daedalus_max_inflight);
-	seq_printf(m, "budget decoding=%u pixels=%llu\n", decoding, pixels);
+	seq_printf(m, "budget decoding=%u pixels=%llu inflight=%u\n", decoding,
+		   pixels, njobs);
 	seq_puts(m, "device");
 	daedalus_show_stats(m, s, lat);
 

@@ -129,7 +129,8 @@ enum daedalus_end {
  * @failed: jobs that failed (daemon error, detach, cancel, no daemon)
  * @timed_out: jobs the watchdog ended
  * @no_daemon: jobs failed at once because no daemon was attached
- * @max_inflight: the most jobs that were with the daemon at once
+ * @max_inflight: the most jobs that were with the daemon at once (of the
+ *	context; of all contexts together for the device)
  * @lat_count: decoded jobs whose latency was recorded, in all
  * @lat_us: the latencies (queue to answer, microseconds) of the last
  *	%DAEDALUS_LAT_SAMPLES decoded jobs, a ring indexed by @lat_count
@@ -193,6 +194,7 @@ struct daedalus_event {
  * @daemon_comm: its command name
  * @attaches: how many times a daemon attached
  * @stats: counters, for the status tool and the tests
+ * @njobs: the jobs of all contexts that have not ended
  * @decoding: the contexts that decode, against daedalus_max_contexts
  * @pixels: the pixels of the CAPTURE formats of the contexts that decode,
  *	against daedalus_max_pixels
@@ -216,6 +218,7 @@ struct daedalus_bridge {
 	char daemon_comm[TASK_COMM_LEN];
 	u64 attaches;
 	struct daedalus_stats stats;
+	unsigned int njobs;
 	unsigned int decoding;
 	u64 pixels;
 	struct dentry *debugfs;
