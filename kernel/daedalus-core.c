@@ -40,6 +40,11 @@ module_param_named(max_inflight, daedalus_max_inflight, uint, 0644);
 MODULE_PARM_DESC(max_inflight,
 		 "jobs of one context the daemon may hold at once (1-32): a client's queued requests are decoded without waiting for each other");
 
+int daedalus_dma_contig = -1;
+module_param_named(dma_contig, daedalus_dma_contig, int, 0644);
+MODULE_PARM_DESC(dma_contig,
+		 "buffer memory of contexts opened from now on: 1 physically contiguous (dma-contig), 0 pages (dma-sg), -1 contiguous if the kernel has CMA (default)");
+
 /*
  * For tests only: the first context id, to show that ids do not wrap at 32
  * bits and that the module refuses to reuse one at 64.

@@ -10,6 +10,7 @@
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
 #include <media/videobuf2-dma-contig.h>
+#include <media/videobuf2-dma-sg.h>
 
 #include "daedalus.h"
 
@@ -660,15 +661,34 @@ static const struct vb2_ops daedalus_qops = {
 	DAEDALUS_VB2_WAIT_OPS
 };
 
+/*
+ * The buffers' memory. Physically contiguous (dma-contig) where the kernel
+ * has CMA, as on a Raspberry Pi, whose display and GPU import only
+ * contiguous dma-bufs; else scattered pages (dma-sg): without CMA or an
+ * IOMMU, as in Debian's amd64 kernel, contiguous buffers stop at the page
+ * allocator's largest block (4 MiB), less than a 4K picture, while the
+ * importers there (GPUs behind their own MMU or an IOMMU) take page lists.
+ * The dma_contig parameter overrides it for contexts opened later.
+ */
+static const struct vb2_mem_ops *daedalus_mem_ops(void)
+{
+	int contig = READ_ONCE(daedalus_dma_contig);
+
+	if (contig < 0)
+		contig = IS_ENABLED(CONFIG_DMA_CMA);
+	return contig ? &vb2_dma_contig_memops : &vb2_dma_sg_memops;
+}
+
 static int daedalus_init_vq(struct daedalus_ctx *ctx, struct vb2_queue *vq,
-			    enum v4l2_buf_type type)
+			    enum v4l2_buf_type type,
+			    const struct vb2_mem_ops *mem_ops)
 {
 	vq->type = type;
 	vq->io_modes = VB2_MMAP | VB2_DMABUF;
 	vq->drv_priv = ctx;
 	vq->buf_struct_size = sizeof(struct daedalus_buf);
 	vq->ops = &daedalus_qops;
-	vq->mem_ops = &vb2_dma_contig_memops;
+	vq->mem_ops = mem_ops;
 	vq->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_COPY;
 	vq->lock = &ctx->vb_mutex;
 	vq->dev = ctx->dev->v4l2_dev.dev;
@@ -689,14 +709,16 @@ static int daedalus_init_vq(struct daedalus_ctx *ctx, struct vb2_queue *vq,
 int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 			struct vb2_queue *dst_vq)
 {
+	const struct vb2_mem_ops *mem_ops = daedalus_mem_ops();
 	struct daedalus_ctx *ctx = priv;
 	int ret;
 
-	ret = daedalus_init_vq(ctx, src_vq, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE);
+	ret = daedalus_init_vq(ctx, src_vq, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+			       mem_ops);
 	if (ret)
 		return ret;
 	return daedalus_init_vq(ctx, dst_vq,
-				V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+				V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, mem_ops);
 }
 
 int daedalus_request_validate(struct media_request *req)

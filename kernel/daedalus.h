@@ -46,6 +46,7 @@ extern unsigned int daedalus_debug;
 extern unsigned int daedalus_max_contexts;
 extern unsigned int daedalus_max_pixels;
 extern unsigned int daedalus_max_inflight;
+extern int daedalus_dma_contig;
 
 /* The most jobs of one context the daemon may hold (max_inflight). */
 #define DAEDALUS_MAX_INFLIGHT	32

@@ -44,7 +44,8 @@ verdict() {
 status=0 streams=0 limited=0
 say "decoder: $(video_node), client: $DECODE, request limit $TIMEOUT ms"
 while IFS=$'\t' read -r name features; do
-	[[ $name == long-* ]] && continue
+	# The long and the 4K streams have their own tests (75, 76): GStreamer gives a request 1 s.
+	[[ $name == long-* || $name == uhd-* ]] && continue
 	[[ -n ${DAEDALUS_STREAMS:-} && $name != *"$DAEDALUS_STREAMS"* ]] && continue
 	file=$clips/$name
 	streams=$((streams + 1))

@@ -5,14 +5,15 @@
 # software decode that tests/run-all makes natively in the Debian 13 root before the guest run
 # (tests/clips/reference into build/streams/reference.txt: the same FFmpeg and dav1d; without
 # it, the guest decodes in software itself, which costs minutes). Prints the time and the
-# frame rate of each decode.
+# frame rate of each decode. 76-uhd runs it on the 4K streams (DAEDALUS_STREAMS=uhd-).
 . /src/tests/guest/lib.sh
 
 clips=${DAEDALUS_CLIPS:-/clips}
 clients=${DAEDALUS_LONG_CLIENTS:-chromium}
+prefix=${DAEDALUS_STREAMS:-long-}
 [[ -f $clips/streams.tsv ]] || skip "no streams in $clips (tests/clips/make)"
-mapfile -t names < <(awk -F'\t' '$1 ~ /^long-/ { print $1 }' "$clips/streams.tsv")
-((${#names[@]})) || skip "no long streams in $clips/streams.tsv"
+mapfile -t names < <(awk -F'\t' -v p="$prefix" 'index($1, p) == 1 { print $1 }' "$clips/streams.tsv")
+((${#names[@]})) || skip "no $prefix* streams in $clips/streams.tsv"
 [[ -x $DECODE ]] || fail "no $DECODE (tests/vm/build builds it)"
 TIMEOUT=$(client_timeout)
 
