@@ -158,6 +158,7 @@ int BufferCache::import(uint64_t ctxId, const daedalus_buffer &buf, BufferDirect
 			return -EINVAL;
 	}
 
+	std::unique_lock<std::mutex> locker(lock_);
 	auto it = buffers_.find({ ctxId, buf.id });
 	if (it != buffers_.end()) {
 		const MappedBuffer &cached = *it->second;
@@ -177,34 +178,54 @@ int BufferCache::import(uint64_t ctxId, const daedalus_buffer &buf, BufferDirect
 			return -EBADF;
 	}
 
+	/* Only this context's worker maps this buffer: no one adds it meanwhile. */
+	locker.unlock();
 	std::unique_ptr<MappedBuffer> mapped;
 	int ret = map(buf, direction, fds, &mapped);
 	if (ret < 0)
 		return ret;
 
 	*buffer = mapped.get();
+	locker.lock();
 	buffers_.emplace(Key{ ctxId, buf.id }, std::move(mapped));
 	return 0;
 }
 
 const MappedBuffer *BufferCache::find(uint64_t ctxId, uint64_t id) const
 {
+	std::lock_guard<std::mutex> locker(lock_);
 	auto it = buffers_.find({ ctxId, id });
 	return it == buffers_.end() ? nullptr : it->second.get();
 }
 
 bool BufferCache::release(uint64_t ctxId, uint64_t id)
 {
-	return buffers_.erase({ ctxId, id }) != 0;
+	std::unique_ptr<MappedBuffer> gone;
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		auto it = buffers_.find({ ctxId, id });
+		if (it == buffers_.end())
+			return false;
+		gone = std::move(it->second);
+		buffers_.erase(it);
+	}
+	/* Unmapped here, outside the lock. */
+	return true;
 }
 
 size_t BufferCache::releaseContext(uint64_t ctxId)
 {
-	auto first = buffers_.lower_bound({ ctxId, 0 });
-	auto last = buffers_.upper_bound({ ctxId, UINT64_MAX });
-	size_t count = std::distance(first, last);
-	buffers_.erase(first, last);
-	return count;
+	std::vector<std::unique_ptr<MappedBuffer>> gone;
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		auto first = buffers_.lower_bound({ ctxId, 0 });
+		auto last = buffers_.upper_bound({ ctxId, UINT64_MAX });
+		for (auto it = first; it != last; ++it)
+			gone.push_back(std::move(it->second));
+		buffers_.erase(first, last);
+	}
+	/* Unmapped here, outside the lock. */
+	return gone.size();
 }
 
 } /* namespace daedalus */

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <utility>
 #include <vector>
@@ -154,7 +155,11 @@ public:
 	/* Unmap every buffer of a context; returns how many there were. */
 	size_t releaseContext(uint64_t ctxId);
 
-	size_t size() const { return buffers_.size(); }
+	size_t size() const
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		return buffers_.size();
+	}
 
 private:
 	using Key = std::pair<uint64_t, uint64_t>;
@@ -162,6 +167,13 @@ private:
 	int map(const daedalus_buffer &buf, BufferDirection direction, PlaneFds &fds,
 		std::unique_ptr<MappedBuffer> *buffer);
 
+	/*
+	 * The workers of different contexts import and release at once. A
+	 * MappedBuffer stays where it is until its own context releases it
+	 * (in that context's order, after its jobs), so the pointers handed
+	 * out need no lock.
+	 */
+	mutable std::mutex lock_;
 	std::map<Key, std::unique_ptr<MappedBuffer>> buffers_;
 };
 

@@ -132,8 +132,10 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 	if (ret < 0)
 		return fail(ret);
 
+	/* One per thread: kept from job to job (no allocation), never shared. */
+	thread_local ControlSet controls;
 	if (job.ctrl_bytes > ctrlArea.size() ||
-	    controls_.parse(ctrlArea.first(job.ctrl_bytes), job.ctrl_count) < 0) {
+	    controls.parse(ctrlArea.first(job.ctrl_bytes), job.ctrl_count) < 0) {
 		LOG_CTX(Job, Error, job.ctx_id)
 			<< "job " << job.seqno << ": malformed control area (" << job.ctrl_count
 			<< " records in " << job.ctrl_bytes << " bytes, area of " << ctrlArea.size()
@@ -144,10 +146,16 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 	if (dumpDir_.isValid())
 		dumpJob(job, ctrlArea.first(job.ctrl_bytes), bitstream);
 
-	std::unique_ptr<Context> &context = contexts_[job.ctx_id];
-	if (!context) {
-		LOG_CTX(Job, Debug, job.ctx_id) << "new context";
-		context = std::make_unique<Context>(job.ctx_id, config_, codecs_, threadBudget_);
+	Context *context;
+	{
+		std::lock_guard<std::mutex> locker(contextsLock_);
+		std::unique_ptr<Context> &slot = contexts_[job.ctx_id];
+		if (!slot) {
+			LOG_CTX(Job, Debug, job.ctx_id) << "new context";
+			slot = std::make_unique<Context>(job.ctx_id, config_, codecs_,
+							 threadBudget_);
+		}
+		context = slot.get();
 	}
 
 	CpuAccess srcAccess(*src);
@@ -166,7 +174,7 @@ int JobProcessor::runJob(const daedalus_job &job, std::span<const uint8_t> ctrlA
 	 * then the buffer is the client's again.
 	 */
 	WriteGate gate(job.seqno, &writeGateOpener_);
-	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls_, capture, gate };
+	DecodeJob decodeJob{ job.ctx_id, job, bitstream, controls, capture, gate };
 	ret = context->decode(decodeJob);
 	if (ret < 0) {
 		/* Neither an earlier picture nor part of this one goes back to the client. */
@@ -228,8 +236,7 @@ void JobProcessor::dumpJob(const daedalus_job &job, std::span<const uint8_t> ctr
 			else
 				done += n;
 		}
-		if (err && !dumpFailed_) {
-			dumpFailed_ = true;
+		if (err && !dumpFailed_.exchange(true)) {
 			LOG_CTX(Job, Warn, job.ctx_id)
 				<< "cannot write " << name << " (dump): " << errorString(err)
 				<< "; further failures are not logged";
@@ -324,7 +331,18 @@ int JobProcessor::checkCapture(const daedalus_job &job, const MappedBuffer &dst,
 
 void JobProcessor::closeContext(uint64_t ctxId)
 {
-	bool known = contexts_.erase(ctxId) != 0;
+	std::unique_ptr<Context> context;
+	{
+		std::lock_guard<std::mutex> locker(contextsLock_);
+		auto it = contexts_.find(ctxId);
+		if (it != contexts_.end()) {
+			context = std::move(it->second);
+			contexts_.erase(it);
+		}
+	}
+	bool known = context != nullptr;
+	/* The decoder and its threads go outside the lock. */
+	context.reset();
 	size_t freed = buffers_.releaseContext(ctxId);
 	LOG_CTX(Job, Debug, ctxId) << "closed (" << (known ? "had" : "no") << " decoder, " << freed
 				   << " buffers unmapped)";
@@ -332,9 +350,15 @@ void JobProcessor::closeContext(uint64_t ctxId)
 
 void JobProcessor::resetContext(uint64_t ctxId)
 {
-	auto it = contexts_.find(ctxId);
-	if (it != contexts_.end())
-		it->second->reset();
+	Context *context = nullptr;
+	{
+		std::lock_guard<std::mutex> locker(contextsLock_);
+		auto it = contexts_.find(ctxId);
+		if (it != contexts_.end())
+			context = it->second.get();
+	}
+	if (context)
+		context->reset();
 	LOG_CTX(Job, Debug, ctxId) << "reset";
 }
 

@@ -7,9 +7,11 @@
 
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
@@ -46,6 +48,10 @@ public:
 	 * DAEDALUS_MSG_JOB, fill @result, which the caller must send with
 	 * DAEDALUS_IOC_COMPLETE, and return true; for any other message return
 	 * false. Takes ownership of every fd the message carries.
+	 *
+	 * Messages of different contexts may be handled at once on different
+	 * threads; those of one context must come one at a time, in their
+	 * order (JobScheduler).
 	 */
 	bool handleMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea,
 			   daedalus_result *result);
@@ -71,8 +77,16 @@ public:
 	const ThreadBudget &threadBudget() const { return threadBudget_; }
 
 	const BufferCache &buffers() const { return buffers_; }
-	size_t contextCount() const { return contexts_.size(); }
-	bool hasContext(uint64_t ctxId) const { return contexts_.count(ctxId) != 0; }
+	size_t contextCount() const
+	{
+		std::lock_guard<std::mutex> locker(contextsLock_);
+		return contexts_.size();
+	}
+	bool hasContext(uint64_t ctxId) const
+	{
+		std::lock_guard<std::mutex> locker(contextsLock_);
+		return contexts_.count(ctxId) != 0;
+	}
 
 private:
 	int importBuffer(const daedalus_job &job, const daedalus_buffer &buf,
@@ -96,10 +110,14 @@ private:
 	ThreadBudget threadBudget_;
 
 	BufferCache buffers_;
+	/*
+	 * The map is shared by the workers; a Context is used only by its
+	 * own context's worker, which alone creates and destroys it.
+	 */
+	mutable std::mutex contextsLock_;
 	std::map<uint64_t, std::unique_ptr<Context>> contexts_;
-	ControlSet controls_;
 	UniqueFD dumpDir_;
-	bool dumpFailed_ = false;
+	std::atomic<bool> dumpFailed_ = false;
 };
 
 /*

@@ -12,13 +12,17 @@
 #include <cstring>
 #include <getopt.h>
 #include <poll.h>
+#include <span>
 #include <string>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <vector>
 
 #include "daedalus_device.h"
 #include "job_processor.h"
+#include "job_scheduler.h"
 #include "log.h"
 #include "privileges.h"
 #include "service_notify.h"
@@ -36,6 +40,8 @@ struct Options {
 	std::string dumpDir;
 	std::string user;
 	std::string group;
+	/* -1: one per online CPU. */
+	int workers = -1;
 	int verbosity = 0;
 };
 
@@ -49,7 +55,9 @@ void usage(const char *argv0)
 		"                      per online CPU)\n"
 		"      --max-threads N decoder threads of all contexts together at most\n"
 		"                      (default: twice the online CPUs; 0: every context\n"
-		"                      decodes on the daemon's thread)\n"
+		"                      decodes on its worker's thread)\n"
+		"  -w, --workers N     contexts decoded at once (default: one per online\n"
+		"                      CPU; 0: every job on the thread that fetches it)\n"
 		"      --dump-controls DIR\n"
 		"                      debugging: write every job's controls and OUTPUT\n"
 		"                      bytes to new files in DIR (owned by the daemon's\n"
@@ -69,6 +77,7 @@ int parseOptions(int argc, char **argv, Options *options)
 		{ "device", required_argument, nullptr, 'd' },
 		{ "threads", required_argument, nullptr, 't' },
 		{ "max-threads", required_argument, nullptr, 'M' },
+		{ "workers", required_argument, nullptr, 'w' },
 		{ "dump-controls", required_argument, nullptr, 'D' },
 		{ "user", required_argument, nullptr, 'u' },
 		{ "group", required_argument, nullptr, 'g' },
@@ -79,7 +88,7 @@ int parseOptions(int argc, char **argv, Options *options)
 	};
 
 	int opt;
-	while ((opt = getopt_long(argc, argv, "d:t:u:g:vqh", longOptions, nullptr)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:t:w:u:g:vqh", longOptions, nullptr)) != -1) {
 		switch (opt) {
 		case 'd':
 			options->device = optarg;
@@ -104,6 +113,17 @@ int parseOptions(int argc, char **argv, Options *options)
 				return -1;
 			}
 			options->decoder.maxThreads = static_cast<int>(threads);
+			break;
+		}
+		case 'w': {
+			char *end;
+			errno = 0;
+			unsigned long workers = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || workers > 256) {
+				fprintf(stderr, "invalid worker count '%s' (0 to 256)\n", optarg);
+				return -1;
+			}
+			options->workers = static_cast<int>(workers);
 			break;
 		}
 		case 'D':
@@ -146,13 +166,32 @@ int parseOptions(int argc, char **argv, Options *options)
 	return 0;
 }
 
-/* The device loop: one attached device, one job path, one signalfd. */
+/*
+ * When the job that this thread runs started, and whether its BEGIN_WRITE
+ * said it had ended: per worker thread, one job at a time each.
+ */
+thread_local std::chrono::steady_clock::time_point jobStarted;
+thread_local bool jobEnded;
+
+/*
+ * The device loop: one attached device, one job path, one signalfd. The
+ * main thread polls and fetches; the workers (JobScheduler) run each
+ * context's messages in their order and answer the jobs themselves.
+ */
 class Daemon
 {
 public:
-	explicit Daemon(const Options &options) : options_(options), processor_(options.decoder)
+	explicit Daemon(const Options &options)
+		: options_(options), processor_(options.decoder),
+		  scheduler_(options.workers < 0 ? onlineCpus()
+						 : static_cast<unsigned int>(options.workers))
 	{
 		processor_.setWriteGateOpener([this](uint64_t seqno) { return beginWrite(seqno); });
+		taskEnded_ = UniqueFD(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+		scheduler_.setTaskEnded([this] {
+			uint64_t one = 1;
+			[[maybe_unused]] ssize_t n = write(taskEnded_.get(), &one, sizeof(one));
+		});
 	}
 
 	/* Returns the process exit status. */
@@ -163,45 +202,33 @@ private:
 	int openDumpDir();
 	int beginWrite(uint64_t seqno);
 	int serviceDevice();
+	void runMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea);
 
 	const Options &options_;
 	DaedalusDevice device_;
 	JobProcessor processor_;
 	/* FETCH failures in a row; each fails one job in the module. */
 	unsigned int failedFetches_ = 0;
-	/* BEGIN_WRITE of the current job said it has ended already. */
-	bool jobEnded_ = false;
-	/* When the current message was fetched: the module's job timeout runs from there. */
-	std::chrono::steady_clock::time_point fetched_;
+	/* Written by a worker that has finished a task: the main loop may fetch again. */
+	UniqueFD taskEnded_;
+	/* Last: its workers stop before what they use goes. */
+	JobScheduler scheduler_;
 };
 
 /*
  * The job's WriteGate: the CAPTURE buffer is ours only once the module says
- * so. The module kills a daemon that has begun writing and does not answer
- * within the job timeout (counted from FETCH), as it would reset hung
- * hardware: a decode that used up nearly all of it fails the job rather
- * than begin a write that may not end in time.
+ * so (-ENOENT: the job has ended, the buffer is the client's again). A
+ * successful BEGIN_WRITE gives the daemon the whole job timeout again to
+ * write the picture and answer, which takes milliseconds; the module kills
+ * a daemon that overruns it, as it would reset hung hardware. The decode
+ * before it may have taken any part of the job's own time: the module, not
+ * the daemon (whose idea of the timeout is the one it attached with), says
+ * whether that time is up.
  */
 int Daemon::beginWrite(uint64_t seqno)
 {
-	const uint32_t timeout = device_.attachInfo().job_timeout_ms;
-	if (timeout) {
-		const auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
-			std::chrono::steady_clock::now() - fetched_);
-		/* Writing a 4K picture takes a few ms: keep a tenth, at least 10 ms. */
-		const int64_t margin = std::max<int64_t>(timeout / 10, 10);
-		if (used.count() + margin >= timeout) {
-			LOG(Daemon, Warn)
-				<< "job " << seqno << ": decoding took " << used.count()
-				<< " ms of the " << timeout
-				<< " ms job timeout; failing it instead of writing (the "
-				<< "module kills a daemon that overruns after BEGIN_WRITE)";
-			return -ETIMEDOUT;
-		}
-	}
-
 	int ret = device_.beginWrite(seqno);
-	jobEnded_ = ret == -ENOENT;
+	jobEnded = ret == -ENOENT;
 	return ret;
 }
 
@@ -263,14 +290,14 @@ int Daemon::attach()
 	}
 
 	const ThreadBudget &budget = processor_.threadBudget();
-	LOG(Daemon, Info)
-		<< "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
-		<< ", control area " << device_.controlArea().size() << " bytes, job timeout "
-		<< info.job_timeout_ms << " ms, up to " << info.max_contexts << " contexts; "
-		<< budget.total() << " decoder threads in all)";
+	LOG(Daemon, Info) << "attached to " << path << " (protocol " << DAEDALUS_PROTOCOL_VERSION
+			  << ", control area " << device_.controlArea().size()
+			  << " bytes, job timeout " << info.job_timeout_ms << " ms, up to "
+			  << info.max_contexts << " contexts; " << budget.total()
+			  << " decoder threads in all, " << scheduler_.workers() << " workers)";
 	if (info.max_contexts > budget.total())
 		LOG(Daemon, Debug) << "with more than " << budget.total()
-				   << " busy contexts, some decode on the daemon's thread";
+				   << " busy contexts, some decode on their worker's thread";
 
 	/*
 	 * Nothing from here on needs root: the device is open and attached, the
@@ -326,13 +353,33 @@ int Daemon::serviceDevice()
 	}
 	failedFetches_ = 0;
 
+	/*
+	 * The control area is the next FETCH's: the job takes a copy of its
+	 * records (8-byte aligned, as the records are).
+	 */
+	std::vector<uint64_t> ctrls;
+	if (msg.type == DAEDALUS_MSG_JOB) {
+		size_t bytes = std::min<size_t>(msg.job.ctrl_bytes, device_.controlArea().size());
+		ctrls.resize((bytes + 7) / 8);
+		std::memcpy(ctrls.data(), device_.controlArea().data(), bytes);
+	}
+	scheduler_.submit(msg.ctx_id, [this, msg, ctrls = std::move(ctrls)] {
+		runMessage(msg, { reinterpret_cast<const uint8_t *>(ctrls.data()),
+				  ctrls.size() * sizeof(uint64_t) });
+	});
+	return 0;
+}
+
+/* On the context's worker: one message, and a job's answer. */
+void Daemon::runMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea)
+{
 	auto start = std::chrono::steady_clock::now();
-	fetched_ = start;
+	jobStarted = start;
+	jobEnded = false;
 
 	daedalus_result result;
-	jobEnded_ = false;
-	if (!processor_.handleMessage(msg, device_.controlArea(), &result))
-		return 0;
+	if (!processor_.handleMessage(msg, ctrlArea, &result))
+		return;
 
 	auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
 		std::chrono::steady_clock::now() - start);
@@ -350,8 +397,8 @@ int Daemon::serviceDevice()
 	 * After a refused BEGIN_WRITE the answer is not needed (the job has
 	 * ended); it is sent anyway, the module then says -ENOENT.
 	 */
-	ret = device_.complete(result);
-	if (ret == -ENOENT && jobEnded_)
+	int ret = device_.complete(result);
+	if (ret == -ENOENT && jobEnded)
 		LOG_CTX(Daemon, Debug, msg.job.ctx_id)
 			<< "job " << msg.job.seqno << " ended before its answer";
 	else if (ret == -ENOENT)
@@ -360,7 +407,6 @@ int Daemon::serviceDevice()
 	else if (ret < 0)
 		LOG_CTX(Daemon, Error, msg.job.ctx_id)
 			<< "COMPLETE of job " << msg.job.seqno << " failed: " << errorString(ret);
-	return 0;
 }
 
 int Daemon::run(const sigset_t &signals)
@@ -375,12 +421,21 @@ int Daemon::run(const sigset_t &signals)
 		return EXIT_FAILURE;
 
 	for (;;) {
-		struct pollfd fds[2] = {
-			{ device_.fd(), POLLIN, 0 },
+		/*
+		 * A job is fetched when a worker can start on it: the module
+		 * counts a job's time from its FETCH (or from the answer to its
+		 * context's job before it), so jobs that would only wait here
+		 * for a worker wait in the module, which keeps them while the
+		 * daemon goes on fetching.
+		 */
+		struct pollfd fds[3] = {
+			{ device_.fd(), static_cast<short>(scheduler_.hasIdleWorker() ? POLLIN : 0),
+			  0 },
 			{ signalFd.get(), POLLIN, 0 },
+			{ taskEnded_.get(), POLLIN, 0 },
 		};
 
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			LOG(Daemon, Error) << "poll: " << errorString(-errno);
@@ -400,6 +455,11 @@ int Daemon::run(const sigset_t &signals)
 			LOG(Daemon, Error) << device_.path() << " hung up (revents 0x" << std::hex
 					   << fds[0].revents << ")";
 			return EXIT_FAILURE;
+		}
+
+		if (fds[2].revents & POLLIN) {
+			uint64_t count;
+			[[maybe_unused]] ssize_t n = read(taskEnded_.get(), &count, sizeof(count));
 		}
 
 		if ((fds[0].revents & POLLIN) && serviceDevice() < 0)

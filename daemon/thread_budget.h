@@ -12,12 +12,14 @@
  * decoder is destroyed, so that the daemon never runs more than
  * 1 + budget threads, however many contexts are open.
  *
- * The job path is single-threaded: no locking.
+ * The daemon's workers (JobScheduler) create and destroy decoders at
+ * once: the budget is locked.
  */
 
 #pragma once
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 
 namespace daedalus {
@@ -75,6 +77,7 @@ public:
 	/* min(@wanted, left), at least 1; only a grant of more than 1 is charged. */
 	ThreadGrant acquire(unsigned int wanted)
 	{
+		std::lock_guard<std::mutex> locker(lock_);
 		unsigned int threads = std::max(1u, std::min(wanted, left_));
 		if (threads == 1)
 			return ThreadGrant(nullptr, 1);
@@ -83,12 +86,21 @@ public:
 	}
 
 	unsigned int total() const { return total_; }
-	unsigned int left() const { return left_; }
+	unsigned int left() const
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		return left_;
+	}
 
 private:
 	friend class ThreadGrant;
-	void giveBack(unsigned int threads) { left_ += threads; }
+	void giveBack(unsigned int threads)
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		left_ += threads;
+	}
 
+	mutable std::mutex lock_;
 	unsigned int total_;
 	unsigned int left_;
 };

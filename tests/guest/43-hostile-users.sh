@@ -141,8 +141,12 @@ FRAMES=${DAEDALUS_43_FRAMES:-4}
 ref_big=$(reference "$big" $FRAMES)
 ref_full=$(reference "$big" 12)
 [[ -n $ref_big && -n $ref_full ]] || fail "no software decode of $big"
-# Every client waits behind the others' jobs: the module serves one job at a time.
+# Every client waits behind the others' jobs, and the daemon's workers share the guest's two
+# emulated CPUs with 64 clients: a 1080p key frame decoded beside another one takes longer than
+# the suite's 3 s watchdog here, so the watchdog gets 20 s for this part (restored after it).
 TIMEOUT=$((max * 4000 * TIME_SCALE))
+saved_timeout=$(cat $PARAMS/job_timeout_ms)
+echo $((20000 * TIME_SCALE)) >$PARAMS/job_timeout_ms
 clients=()
 t0=$(now)
 for i in $(seq "$max"); do
@@ -203,12 +207,16 @@ for i in $(seq 2 "$max"); do
 	[[ $(cut -d' ' -f1 "$WORK/43-c$i.md5") == "$ref_big" ]] || { sed 's/^/    /' "$WORK/43-c$i.log" | tail -n 3; break; }
 done
 
-# The documented bounds: threads at most 1 + the daemon's --max-threads budget + its fixed
-# threads (daedalus-v4l2d(8)); memory within the service's MemoryMax.
+echo "$saved_timeout" >$PARAMS/job_timeout_ms
+
+# The documented bounds: threads at most 1 + the daemon's workers + its --max-threads budget
+# (daedalus-v4l2d(8)); memory within the service's MemoryMax.
 budget=$(sed -n 's/.*contexts; \([0-9]*\) decoder threads in all.*/\1/p' "$DAEMON_LOG" | tail -n1)
+workers=$(sed -n 's/.*decoder threads in all, \([0-9]*\) workers.*/\1/p' "$DAEMON_LOG" | tail -n1)
 memmax=$(sed -n 's/^MemoryMax=\([0-9]*\)\([MG]\)$/\1 \2/p' /src/data/daedalus-v4l2d.service.in |
 	awk '{ print $2 == "G" ? $1 * 1024 : $1 }')
-say "daemon with $max contexts: at most $max_threads threads (budget ${budget:-?}), RSS at most $((max_rss / 1024)) MiB (MemoryMax ${memmax:-?} MiB)"
-check "threads within 1 + the decoder-thread budget" "$([[ -n $budget ]] && ((max_threads <= budget + 1)) && echo 1 || echo 0)" ""
+say "daemon with $max contexts: at most $max_threads threads (budget ${budget:-?}, ${workers:-?} workers), RSS at most $((max_rss / 1024)) MiB (MemoryMax ${memmax:-?} MiB)"
+check "threads within 1 + workers + the decoder-thread budget" \
+	"$([[ -n $budget && -n $workers ]] && ((max_threads <= 1 + workers + budget)) && echo 1 || echo 0)" ""
 check "RSS within MemoryMax" "$([[ -n $memmax ]] && ((max_rss / 1024 <= memmax)) && echo 1 || echo 0)" ""
 exit $status

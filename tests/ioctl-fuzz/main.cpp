@@ -1044,11 +1044,32 @@ struct Pending {
 	daedalus_buffer dst;
 };
 
+/* A parameter of the loaded module, or @fallback. */
+unsigned int module_param(const char *name, unsigned int fallback)
+{
+	std::string path = std::string("/sys/module/daedalus_v4l2/parameters/") + name;
+	FILE *f = fopen(path.c_str(), "r");
+	unsigned int value = fallback;
+	if (f) {
+		if (fscanf(f, "%u", &value) != 1)
+			value = fallback;
+		fclose(f);
+	}
+	return value;
+}
+
 class Standin
 {
 public:
+	/*
+	 * A job's time runs from when it is its context's oldest (the jobs of
+	 * its context fetched before it have ended, each within the timeout
+	 * of its own): a held job is surely over after max_inflight + 1 job
+	 * timeouts from its fetch.
+	 */
 	Standin(int fd, const daedalus_attach &a, uint64_t seed)
-		: fd_(fd), att_(a), r_(seed), area_(a.max_ctrl_bytes + 4096)
+		: fd_(fd), att_(a), r_(seed), area_(a.max_ctrl_bytes + 4096),
+		  hold_s_((module_param("max_inflight", 1) + 1.0) * a.job_timeout_ms / 1000 + 0.5)
 	{
 	}
 	void run();
@@ -1066,6 +1087,7 @@ private:
 	Rng r_;
 	std::vector<uint8_t> area_;
 	std::vector<Pending> late_;
+	double hold_s_;
 };
 
 int Standin::begin_write(uint64_t seqno, bool reserved)
@@ -1136,10 +1158,9 @@ void Standin::answer_late()
 			complete(s, -EIO);
 			violation(
 				"BEGIN_WRITE of job %llu succeeded %.1f s after its fetch (job timeout "
-				"%u ms)",
-				static_cast<unsigned long long>(s),
-				t - late_[i].due + 2.0 * att_.job_timeout_ms / 1000 + 0.5,
-				att_.job_timeout_ms);
+				"%u ms, max_inflight %u)",
+				static_cast<unsigned long long>(s), t - late_[i].due + hold_s_,
+				att_.job_timeout_ms, module_param("max_inflight", 1));
 		} else if (ret != -ENOENT) {
 			violation("late BEGIN_WRITE of job %llu: %s, not ENOENT",
 				  static_cast<unsigned long long>(s), strerror(-ret));
@@ -1219,7 +1240,7 @@ void Standin::job(daedalus_msg &m)
 		}
 		g->answers[A_reserved_set].fetch_add(1);
 	} else if (w < 73) {
-		late_.push_back({ s, now() + 2.0 * att_.job_timeout_ms / 1000 + 0.5, m.job.dst });
+		late_.push_back({ s, now() + hold_s_, m.job.dst });
 	} else if (w < 82) {
 		ret = begin_write(s);
 		if (ret == 0) {

@@ -6,6 +6,7 @@
  */
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <gtest/gtest.h>
 #include <linux/v4l2-controls.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "job_processor.h"
+#include "job_scheduler.h"
 #include "picture_writer.h"
 #include "test_buffers.h"
 #include "vpx_streams.h"
@@ -369,3 +371,97 @@ TEST_F(Vp9JobTest, RefusedWriteGateLeavesCaptureUntouched)
 }
 
 } /* namespace */
+
+/*
+ * The daemon's way with several contexts: their jobs on JobScheduler's
+ * workers, at once, through one processor (its buffer cache, context map
+ * and thread budget shared), each context's in order; every context's
+ * shown pictures byte-identical to libavcodec's, as when decoded alone.
+ */
+TEST_F(Vp9JobTest, ContextsDecodeAtOnceOnWorkers)
+{
+	constexpr unsigned int kContexts = 3;
+	const std::vector<VpxFrame> &frames = *frames_;
+
+	struct Stream {
+		std::vector<std::unique_ptr<MemfdBuffer>> output, capture;
+		std::vector<std::vector<uint8_t>> pictures;
+		ControlAreaBuilder controls;
+		int failures = 0;
+	};
+	std::vector<Stream> streams(kContexts);
+	for (Stream &stream : streams) {
+		for (int i = 0; i < 2; i++)
+			stream.output.push_back(std::make_unique<MemfdBuffer>(256 * 1024));
+		for (int i = 0; i < 3; i++)
+			stream.capture.push_back(
+				std::make_unique<MemfdBuffer>(kCaptureSize + 4096));
+		stream.controls.add(V4L2_CID_STATELESS_VP9_FRAME, v4l2_ctrl_vp9_frame{});
+		stream.controls.add(V4L2_CID_STATELESS_VP9_COMPRESSED_HDR,
+				    v4l2_ctrl_vp9_compressed_hdr{});
+	}
+
+	JobProcessor processor{ DecoderConfig{ 2 } };
+	std::atomic<uint64_t> seqno = 0;
+	{
+		JobScheduler scheduler(kContexts);
+		/* Interleaved as the module queues them: a job of each context in turn. */
+		for (size_t f = 0; f < frames.size(); f++) {
+			for (unsigned int c = 0; c < kContexts; c++) {
+				scheduler.submit(100 + c, [&, f, c] {
+					Stream &stream = streams[c];
+					const std::vector<uint8_t> &data = frames[f].data;
+					unsigned int out = f % stream.output.size();
+					unsigned int cap = f % stream.capture.size();
+					MemfdBuffer &src = *stream.output[out];
+					MemfdBuffer &dst = *stream.capture[cap];
+					memcpy(src.data().data(), data.data(), data.size());
+					/* The reference's padding: what the writer must not touch.
+					 */
+					memset(dst.data().data(), kUntouched, dst.size());
+
+					JobParams params;
+					params.seqno = ++seqno;
+					params.ctxId = 100 + c;
+					params.codec = V4L2_PIX_FMT_VP9_FRAME;
+					params.capWidth = kCapWidth;
+					params.capHeight = kCapHeight;
+					params.timestamp = (f + 1) * 1000;
+					daedalus_msg msg = makeJobMessage(
+						params,
+						makeBuffer(1000 * (c + 1) + out, out, src.dupFd(),
+							   src.size(), data.size()),
+						makeBuffer(1000 * (c + 1) + 500 + cap, cap,
+							   dst.dupFd(), dst.size(), kCaptureSize, 0,
+							   kStride),
+						&stream.controls);
+					daedalus_result result;
+					processor.handleMessage(msg, stream.controls.area(),
+								&result);
+					if (result.status)
+						stream.failures++;
+					stream.pictures.emplace_back(dst.data().begin(),
+								     dst.data().begin() +
+									     kCaptureSize);
+				});
+			}
+		}
+		scheduler.drain();
+	}
+
+	EXPECT_EQ(processor.contextCount(), kContexts);
+	EXPECT_EQ(processor.buffers().size(), kContexts * (2 + 3));
+	for (unsigned int c = 0; c < kContexts; c++) {
+		const Stream &stream = streams[c];
+		EXPECT_EQ(stream.failures, 0) << "context " << c;
+		ASSERT_EQ(stream.pictures.size(), frames.size());
+		size_t next = 0;
+		for (size_t i = 0; i < frames.size(); i++) {
+			if (!frames[i].shown)
+				continue;
+			EXPECT_TRUE(stream.pictures[i] == (*reference_)[next])
+				<< "context " << c << ": shown frame " << next << " differs";
+			next++;
+		}
+	}
+}
