@@ -5,6 +5,7 @@
 
 #include "job_scheduler.h"
 
+#include <system_error>
 #include <utility>
 
 namespace daedalus {
@@ -12,8 +13,16 @@ namespace daedalus {
 JobScheduler::JobScheduler(unsigned int workers)
 {
 	threads_.reserve(workers);
-	for (unsigned int i = 0; i < workers; i++)
-		threads_.emplace_back([this] { work(); });
+	for (unsigned int i = 0; i < workers; i++) {
+		try {
+			threads_.emplace_back([this] { work(); });
+		} catch (const std::system_error &) {
+			/* Out of threads (TasksMax): the daemon goes on with fewer. */
+			if (threads_.empty())
+				throw;
+			break;
+		}
+	}
 }
 
 JobScheduler::~JobScheduler()
