@@ -31,6 +31,7 @@ JobScheduler::~JobScheduler()
 		std::lock_guard<std::mutex> locker(lock_);
 		stopping_ = true;
 	}
+	/* A worker in the idle hook comes back once the hook's owner has woken it. */
 	wake_.notify_all();
 	for (std::thread &thread : threads_)
 		thread.join();
@@ -61,12 +62,13 @@ void JobScheduler::drain()
 	idle_.wait(locker, [this] { return pending_ == 0; });
 }
 
-bool JobScheduler::hasIdleWorker() const
+void JobScheduler::setIdleHook(std::function<void()> hook)
 {
-	if (threads_.empty())
-		return true;
-	std::lock_guard<std::mutex> locker(lock_);
-	return ready_.empty() && running_ < threads_.size();
+	{
+		std::lock_guard<std::mutex> locker(lock_);
+		idleHook_ = std::move(hook);
+	}
+	wake_.notify_all();
 }
 
 size_t JobScheduler::pending() const
@@ -79,9 +81,23 @@ void JobScheduler::work()
 {
 	std::unique_lock<std::mutex> locker(lock_);
 	for (;;) {
-		wake_.wait(locker, [this] { return stopping_ || !ready_.empty(); });
+		wake_.wait(locker, [this] {
+			return stopping_ || !ready_.empty() || (idleHook_ && !hooked_);
+		});
 		if (stopping_)
 			return;
+
+		if (ready_.empty()) {
+			/* Nothing to run: wait for work in the hook, one worker at a time. */
+			hooked_ = true;
+			locker.unlock();
+			idleHook_();
+			locker.lock();
+			hooked_ = false;
+			/* This worker runs what it brought; another one takes the hook. */
+			wake_.notify_one();
+			continue;
+		}
 
 		uint64_t key = ready_.front();
 		ready_.pop_front();
@@ -108,11 +124,6 @@ void JobScheduler::work()
 			idle_.notify_all();
 		if (!ready_.empty())
 			wake_.notify_one();
-		if (taskEnded_) {
-			locker.unlock();
-			taskEnded_();
-			locker.lock();
-		}
 	}
 }
 

@@ -48,12 +48,13 @@ public:
 
 	unsigned int workers() const { return static_cast<unsigned int>(threads_.size()); }
 	/*
-	 * Whether a worker has nothing to do: then the daemon takes more work
-	 * from the module (always, without workers).
+	 * What an idle worker does when no task is ready: one worker at a
+	 * time calls @hook, which waits for work (the daemon: poll and FETCH)
+	 * and submits it; that worker then runs what it submitted, if it can,
+	 * while another idle worker takes its place in the hook. The hook must
+	 * return soon once wakeAll() has been called. Set before any submit().
 	 */
-	bool hasIdleWorker() const;
-	/* Called (on the worker) each time a task has ended. */
-	void setTaskEnded(std::function<void()> callback) { taskEnded_ = std::move(callback); }
+	void setIdleHook(std::function<void()> hook);
 	/* Tasks queued or running. */
 	size_t pending() const;
 
@@ -73,7 +74,9 @@ private:
 	std::map<uint64_t, Strand> strands_;
 	size_t pending_ = 0;
 	unsigned int running_ = 0;
-	std::function<void()> taskEnded_;
+	std::function<void()> idleHook_;
+	/* A worker is in the idle hook. */
+	bool hooked_ = false;
 	bool stopping_ = false;
 	std::vector<std::thread> threads_;
 };

@@ -187,11 +187,13 @@ public:
 						 : static_cast<unsigned int>(options.workers))
 	{
 		processor_.setWriteGateOpener([this](uint64_t seqno) { return beginWrite(seqno); });
-		taskEnded_ = UniqueFD(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-		scheduler_.setTaskEnded([this] {
-			uint64_t one = 1;
-			[[maybe_unused]] ssize_t n = write(taskEnded_.get(), &one, sizeof(one));
-		});
+		stop_ = UniqueFD(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	}
+
+	~Daemon()
+	{
+		/* A worker waiting for work in the device comes back. */
+		stop();
 	}
 
 	/* Returns the process exit status. */
@@ -202,6 +204,8 @@ private:
 	int openDumpDir();
 	int beginWrite(uint64_t seqno);
 	int serviceDevice();
+	void waitForWork();
+	void stop();
 	void runMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlArea);
 
 	const Options &options_;
@@ -209,8 +213,8 @@ private:
 	JobProcessor processor_;
 	/* FETCH failures in a row; each fails one job in the module. */
 	unsigned int failedFetches_ = 0;
-	/* Written by a worker that has finished a task: the main loop may fetch again. */
-	UniqueFD taskEnded_;
+	/* Readable once the daemon must stop (a worker found the device gone, or exit). */
+	UniqueFD stop_;
 	/* Last: its workers stop before what they use goes. */
 	JobScheduler scheduler_;
 };
@@ -409,6 +413,40 @@ void Daemon::runMessage(const daedalus_msg &msg, std::span<const uint8_t> ctrlAr
 			<< "COMPLETE of job " << msg.job.seqno << " failed: " << errorString(ret);
 }
 
+void Daemon::stop()
+{
+	uint64_t one = 1;
+	[[maybe_unused]] ssize_t n = write(stop_.get(), &one, sizeof(one));
+}
+
+/*
+ * An idle worker's wait for work (one at a time, JobScheduler): poll the
+ * device, FETCH one message and submit it; the worker then runs it itself
+ * when its context is not running elsewhere, without a hand-over. Only an
+ * idle worker fetches: the module counts a job's time from its FETCH (or
+ * from the answer to its context's job before it), so jobs that would only
+ * wait here for a worker wait in the module, which keeps them while the
+ * daemon goes on fetching.
+ */
+void Daemon::waitForWork()
+{
+	struct pollfd fds[2] = {
+		{ device_.fd(), POLLIN, 0 },
+		{ stop_.get(), POLLIN, 0 },
+	};
+	if (poll(fds, 2, -1) < 0 || (fds[1].revents & POLLIN))
+		return;
+
+	if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		LOG(Daemon, Error) << device_.path() << " hung up (revents 0x" << std::hex
+				   << fds[0].revents << ")";
+		stop();
+		return;
+	}
+	if ((fds[0].revents & POLLIN) && serviceDevice() < 0)
+		stop();
+}
+
 int Daemon::run(const sigset_t &signals)
 {
 	UniqueFD signalFd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
@@ -420,22 +458,18 @@ int Daemon::run(const sigset_t &signals)
 	if (attach() < 0)
 		return EXIT_FAILURE;
 
+	/* The workers wait for work in the device; without workers, this thread does. */
+	const bool workers = scheduler_.workers() > 0;
+	if (workers)
+		scheduler_.setIdleHook([this] { waitForWork(); });
+
 	for (;;) {
-		/*
-		 * A job is fetched when a worker can start on it: the module
-		 * counts a job's time from its FETCH (or from the answer to its
-		 * context's job before it), so jobs that would only wait here
-		 * for a worker wait in the module, which keeps them while the
-		 * daemon goes on fetching.
-		 */
-		struct pollfd fds[3] = {
-			{ device_.fd(), static_cast<short>(scheduler_.hasIdleWorker() ? POLLIN : 0),
-			  0 },
+		struct pollfd fds[2] = {
+			{ workers ? stop_.get() : device_.fd(), POLLIN, 0 },
 			{ signalFd.get(), POLLIN, 0 },
-			{ taskEnded_.get(), POLLIN, 0 },
 		};
 
-		if (poll(fds, 3, -1) < 0) {
+		if (poll(fds, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			LOG(Daemon, Error) << "poll: " << errorString(-errno);
@@ -451,18 +485,17 @@ int Daemon::run(const sigset_t &signals)
 			}
 		}
 
-		if (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		/* A worker found the device gone (it said why). */
+		if (workers && (fds[0].revents & POLLIN))
+			return EXIT_FAILURE;
+
+		if (!workers && (fds[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
 			LOG(Daemon, Error) << device_.path() << " hung up (revents 0x" << std::hex
 					   << fds[0].revents << ")";
 			return EXIT_FAILURE;
 		}
 
-		if (fds[2].revents & POLLIN) {
-			uint64_t count;
-			[[maybe_unused]] ssize_t n = read(taskEnded_.get(), &count, sizeof(count));
-		}
-
-		if ((fds[0].revents & POLLIN) && serviceDevice() < 0)
+		if (!workers && (fds[0].revents & POLLIN) && serviceDevice() < 0)
 			return EXIT_FAILURE;
 	}
 }

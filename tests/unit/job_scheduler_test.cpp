@@ -5,6 +5,7 @@
  * busy key in turn, and a clean end.
  */
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -159,6 +160,43 @@ TEST(JobScheduler, NoWorkersRunsInSubmit)
 	scheduler.submit(5, [&] { ran = std::this_thread::get_id(); });
 	EXPECT_EQ(ran, std::this_thread::get_id());
 	EXPECT_EQ(scheduler.pending(), 0u);
+}
+
+TEST(JobScheduler, IdleWorkerFetchesAndRunsWhatItFetched)
+{
+	/* The daemon's way: an idle worker waits for work in the hook, then runs it itself. */
+	constexpr int kTasks = 50;
+	std::mutex lock;
+	int fetched = 0, sameThread = 0, ran = 0, inHook = 0, mostInHook = 0;
+	Event done;
+	thread_local std::thread::id fetcher;
+
+	JobScheduler scheduler(3);
+	scheduler.setIdleHook([&] {
+		std::unique_lock<std::mutex> locker(lock);
+		mostInHook = std::max(mostInHook, ++inHook);
+		int n = fetched < kTasks ? ++fetched : 0;
+		locker.unlock();
+		if (n) {
+			fetcher = std::this_thread::get_id();
+			scheduler.submit(n, [&] {
+				std::lock_guard<std::mutex> l(lock);
+				sameThread += fetcher == std::this_thread::get_id();
+				if (++ran == kTasks)
+					done.set();
+			});
+		} else {
+			std::this_thread::sleep_for(1ms);
+		}
+		locker.lock();
+		inHook--;
+	});
+	ASSERT_TRUE(done.wait());
+	scheduler.drain();
+	std::lock_guard<std::mutex> locker(lock);
+	EXPECT_EQ(ran, kTasks);
+	EXPECT_EQ(sameThread, kTasks) << "a fetched task was handed to another worker";
+	EXPECT_EQ(mostInHook, 1) << "two workers waited for work at once";
 }
 
 TEST(JobScheduler, EndWaitsForRunningAndDropsTheRest)
