@@ -295,23 +295,10 @@ daedalus_job_create(struct daedalus_ctx *ctx, struct vb2_v4l2_buffer *src,
 }
 
 /*
- * (Re)arms the watchdog of @job to fire job_timeout_ms from now. Every armed
- * watchdog holds a reference; one that was already running when it is moved
- * finds the deadline ahead of it and does nothing.
+ * (Re)arms the watchdog of @job to fire at @deadline (jiffies, in the
+ * future). Every armed watchdog holds a reference; one that was already
+ * running when it is moved finds the deadline ahead of it and does nothing.
  */
-static void daedalus_job_arm(struct daedalus_bridge *br,
-			     struct daedalus_job_obj *job)
-{
-	unsigned long timeout = msecs_to_jiffies(daedalus_job_timeout_ms);
-
-	lockdep_assert_held(&br->lock);
-
-	job->deadline = jiffies + timeout;
-	if (!mod_delayed_work(br->wq, &job->watchdog, timeout))
-		kref_get(&job->ref);
-}
-
-/* Moves the watchdog of @job to @deadline (in the future). */
 static void daedalus_job_arm_at(struct daedalus_bridge *br,
 				struct daedalus_job_obj *job,
 				unsigned long deadline)
@@ -322,6 +309,15 @@ static void daedalus_job_arm_at(struct daedalus_bridge *br,
 	if (!mod_delayed_work(br->wq, &job->watchdog,
 			      max_t(long, (long)(deadline - jiffies), 1)))
 		kref_get(&job->ref);
+}
+
+/* (Re)arms the watchdog of @job to fire job_timeout_ms from now. */
+static void daedalus_job_arm(struct daedalus_bridge *br,
+			     struct daedalus_job_obj *job)
+{
+	unsigned long timeout = msecs_to_jiffies(daedalus_job_timeout_ms);
+
+	daedalus_job_arm_at(br, job, jiffies + timeout);
 }
 
 /* The oldest job of @ctx that has not ended, or NULL. */
@@ -456,19 +452,20 @@ static void daedalus_job_watchdog(struct work_struct *work)
 		container_of(to_delayed_work(work), struct daedalus_job_obj,
 			     watchdog);
 	struct daedalus_bridge *br = &job->dev->bridge;
+	unsigned long fetch_deadline;
 	struct pid *hung = NULL;
 	bool claimed = false;
 
 	spin_lock(&br->lock);
+	fetch_deadline = br->last_fetch +
+			 msecs_to_jiffies(daedalus_job_timeout_ms);
 	if (job->state == DAEDALUS_JOB_FINISHED ||
 	    time_before(jiffies, job->deadline)) {
 		/* Ended, or moved on (FETCH, BEGIN_WRITE) while this ran. */
 	} else if (job->state == DAEDALUS_JOB_QUEUED && br->daemon &&
-		   time_before(jiffies, br->last_fetch +
-			       msecs_to_jiffies(daedalus_job_timeout_ms))) {
+		   time_before(jiffies, fetch_deadline)) {
 		/* Behind other jobs, and the daemon is taking them. */
-		daedalus_job_arm_at(br, job, br->last_fetch +
-				    msecs_to_jiffies(daedalus_job_timeout_ms));
+		daedalus_job_arm_at(br, job, fetch_deadline);
 	} else if (job->state == DAEDALUS_JOB_FETCHED &&
 		   daedalus_ctx_oldest(job->ctx) != job) {
 		/* Waits for its context's earlier jobs, timed themselves. */

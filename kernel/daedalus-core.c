@@ -591,18 +591,8 @@ static void daedalus_request_free(struct media_request *req)
  */
 static void daedalus_request_queue(struct media_request *req)
 {
-	struct media_request_object *obj;
-	struct daedalus_ctx *ctx = NULL;
+	struct daedalus_ctx *ctx = daedalus_request_ctx(req);
 
-	list_for_each_entry(obj, &req->objects, list) {
-		if (vb2_request_object_is_buffer(obj)) {
-			struct vb2_buffer *vb;
-
-			vb = container_of(obj, struct vb2_buffer, req_obj);
-			ctx = vb2_get_drv_priv(vb->vb2_queue);
-			break;
-		}
-	}
 	v4l2_m2m_request_queue(req);
 	if (ctx)
 		daedalus_feed(ctx);

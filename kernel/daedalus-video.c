@@ -721,21 +721,28 @@ int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 				V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, mem_ops);
 }
 
-int daedalus_request_validate(struct media_request *req)
+/* The context of the first buffer of @req, or NULL. */
+struct daedalus_ctx *daedalus_request_ctx(struct media_request *req)
 {
 	struct media_request_object *obj;
-	struct daedalus_ctx *ctx = NULL;
-	unsigned int count;
 
 	list_for_each_entry(obj, &req->objects, list) {
 		if (vb2_request_object_is_buffer(obj)) {
 			struct vb2_buffer *vb;
 
 			vb = container_of(obj, struct vb2_buffer, req_obj);
-			ctx = vb2_get_drv_priv(vb->vb2_queue);
-			break;
+			return vb2_get_drv_priv(vb->vb2_queue);
 		}
 	}
+	return NULL;
+}
+
+int daedalus_request_validate(struct media_request *req)
+{
+	struct daedalus_ctx *ctx = daedalus_request_ctx(req);
+	struct media_request_object *obj;
+	unsigned int count;
+
 	if (!ctx)
 		return -ENOENT;
 

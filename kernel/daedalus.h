@@ -416,6 +416,7 @@ static inline struct daedalus_buf *daedalus_vb2_to_buf(struct vb2_buffer *vb)
 extern const struct v4l2_ioctl_ops daedalus_ioctl_ops;
 int daedalus_queue_init(void *priv, struct vb2_queue *src_vq,
 			struct vb2_queue *dst_vq);
+struct daedalus_ctx *daedalus_request_ctx(struct media_request *req);
 int daedalus_request_validate(struct media_request *req);
 void daedalus_set_default_formats(struct daedalus_ctx *ctx);
 int daedalus_set_bit_depth(struct daedalus_ctx *ctx, unsigned int bit_depth);
