@@ -10,6 +10,19 @@
 
 namespace daedalus {
 
+namespace {
+
+/*
+ * This thread is a worker in the idle hook: the first key it submits that
+ * no worker runs is kept for it (not put in the ready line), so that it
+ * runs that task itself once the hook returns, with no hand-over.
+ */
+thread_local bool inIdleHook = false;
+thread_local bool hasHandoff = false;
+thread_local uint64_t handoffKey = 0;
+
+} /* namespace */
+
 JobScheduler::JobScheduler(unsigned int workers)
 {
 	threads_.reserve(workers);
@@ -49,9 +62,18 @@ void JobScheduler::submit(uint64_t key, Task task)
 		Strand &strand = strands_[key];
 		strand.tasks.push_back(std::move(task));
 		pending_++;
-		/* A strand is in ready_ exactly when it has tasks and no worker. */
-		if (!strand.running && strand.tasks.size() == 1)
-			ready_.push_back(key);
+		/*
+		 * A strand is in ready_ exactly when it has tasks and no worker,
+		 * but for the one kept for the worker in the hook.
+		 */
+		if (strand.running || strand.tasks.size() != 1)
+			return;
+		if (inIdleHook && !hasHandoff) {
+			hasHandoff = true;
+			handoffKey = key;
+			return;
+		}
+		ready_.push_back(key);
 	}
 	wake_.notify_one();
 }
@@ -91,21 +113,29 @@ void JobScheduler::work()
 			/* Nothing to run: wait for work in the hook, one worker at a time. */
 			hooked_ = true;
 			locker.unlock();
+			inIdleHook = true;
 			idleHook_();
+			inIdleHook = false;
 			locker.lock();
 			hooked_ = false;
-			/* This worker runs what it brought; another one takes the hook. */
+			/* Another worker takes the hook; this one runs what it brought. */
 			wake_.notify_one();
-			continue;
+			if (!hasHandoff)
+				continue;
 		}
 
-		uint64_t key = ready_.front();
-		ready_.pop_front();
+		uint64_t key;
+		if (hasHandoff) {
+			key = handoffKey;
+			hasHandoff = false;
+		} else {
+			key = ready_.front();
+			ready_.pop_front();
+		}
 		Strand &strand = strands_[key];
 		Task task = std::move(strand.tasks.front());
 		strand.tasks.pop_front();
 		strand.running = true;
-		running_++;
 
 		locker.unlock();
 		task();
@@ -115,7 +145,6 @@ void JobScheduler::work()
 
 		/* std::map references stay valid while other keys come and go. */
 		strand.running = false;
-		running_--;
 		if (!strand.tasks.empty())
 			ready_.push_back(key);
 		else

@@ -73,7 +73,6 @@ private:
 	std::deque<uint64_t> ready_;
 	std::map<uint64_t, Strand> strands_;
 	size_t pending_ = 0;
-	unsigned int running_ = 0;
 	std::function<void()> idleHook_;
 	/* A worker is in the idle hook. */
 	bool hooked_ = false;

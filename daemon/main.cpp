@@ -70,6 +70,19 @@ void usage(const char *argv0)
 		argv0, DaedalusDevice::kDefaultPath);
 }
 
+/* @arg as a count from 0 to @max into @value; says what is wrong about @what otherwise. */
+bool parseCount(const char *arg, unsigned long max, const char *what, unsigned long *value)
+{
+	char *end;
+	errno = 0;
+	*value = strtoul(arg, &end, 10);
+	if (errno || *end || end == arg || *value > max) {
+		fprintf(stderr, "invalid %s '%s' (0 to %lu)\n", what, arg, max);
+		return false;
+	}
+	return true;
+}
+
 /* Returns 0, 1 to exit with success (help), or -1 on bad options. */
 int parseOptions(int argc, char **argv, Options *options)
 {
@@ -94,35 +107,23 @@ int parseOptions(int argc, char **argv, Options *options)
 			options->device = optarg;
 			break;
 		case 't': {
-			char *end;
-			errno = 0;
-			unsigned long threads = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || threads > 64) {
-				fprintf(stderr, "invalid thread count '%s' (0 to 64)\n", optarg);
+			unsigned long threads;
+			if (!parseCount(optarg, 64, "thread count", &threads))
 				return -1;
-			}
 			options->decoder.threads = threads;
 			break;
 		}
 		case 'M': {
-			char *end;
-			errno = 0;
-			unsigned long threads = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || threads > 4096) {
-				fprintf(stderr, "invalid thread budget '%s' (0 to 4096)\n", optarg);
+			unsigned long threads;
+			if (!parseCount(optarg, 4096, "thread budget", &threads))
 				return -1;
-			}
 			options->decoder.maxThreads = static_cast<int>(threads);
 			break;
 		}
 		case 'w': {
-			char *end;
-			errno = 0;
-			unsigned long workers = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || workers > 256) {
-				fprintf(stderr, "invalid worker count '%s' (0 to 256)\n", optarg);
+			unsigned long workers;
+			if (!parseCount(optarg, 256, "worker count", &workers))
 				return -1;
-			}
 			options->workers = static_cast<int>(workers);
 			break;
 		}
