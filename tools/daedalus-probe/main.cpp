@@ -17,12 +17,21 @@
  *             queues while streaming), flush (DECODER_CMD), close (the video
  *             fd closed, the request fd kept), none, hang (wait to be
  *             killed). The request must complete (done or error) within the
- *             timeout, and the context serve a new request afterwards.
+ *             timeout, and the context serve a new request afterwards;
+ *  mapping    the CAPTURE memory as the daemon and a client get it: a 1080p
+ *             CAPTURE buffer exported (EXPBUF) and mapped as the daemon maps
+ *             it, the daemon's picture writer timed into that mapping inside
+ *             the DMA_BUF_IOCTL_SYNC brackets against the same writer and a
+ *             memcpy into ordinary memory, reads of the client's mapping
+ *             (VIDIOC_QUERYBUF + mmap) against reads of ordinary memory, and
+ *             the client's view checked byte for byte against what was
+ *             written. A measurement: it fails only if the bytes differ.
  *
  * Prints one line per case; exits 0 when every case went as expected, 1
  * otherwise, 2 for bad arguments.
  */
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -44,8 +53,11 @@
 
 #include <daedalus/unique_fd.h>
 
+#include <linux/dma-buf.h>
+
 #include "input.h"
 #include "mapped_memory.h"
+#include "picture_writer.h"
 #include "v4l2_decoder.h"
 
 using daedalus::UniqueFD;
@@ -942,14 +954,209 @@ int runInflight(const DecoderNode &decoder, const InflightOptions &o)
 	return 0;
 }
 
+/* ---------------------------------------------------------------------
+ * mapping
+ */
+
+double medianOf(std::vector<double> values)
+{
+	std::sort(values.begin(), values.end());
+	return values[values.size() / 2];
+}
+
+/* Milliseconds of @fn, the median of @reps runs. */
+double timeMs(unsigned int reps, const std::function<void()> &fn)
+{
+	std::vector<double> runs;
+	for (unsigned int i = 0; i < reps; i++) {
+		const Clock::time_point t0 = Clock::now();
+		fn();
+		runs.push_back(msSince(t0));
+	}
+	return medianOf(runs);
+}
+
+/* A sum of every 64-bit word: reads all of @data, and the compiler cannot drop it. */
+uint64_t readAll(std::span<const uint8_t> data)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i + 8 <= data.size(); i += 8) {
+		uint64_t word;
+		memcpy(&word, data.data() + i, 8);
+		sum += word;
+	}
+	return sum;
+}
+
+int dmabufSync(int fd, uint64_t flags)
+{
+	dma_buf_sync sync{};
+	sync.flags = flags;
+	return xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+}
+
+int runMapping(const DecoderNode &decoder, unsigned int reps)
+{
+	constexpr uint32_t kWidth = 1920, kHeight = 1080;
+	Node node;
+	if (node.open(decoder) < 0) {
+		printf("mapping: cannot open %s: %s\n", decoder.video.c_str(), strerror(errno));
+		return 1;
+	}
+	int ret = node.setOutput(V4L2_PIX_FMT_H264_SLICE, kWidth, kHeight, 0);
+	v4l2_format cf{};
+	cf.type = kCapture;
+	if (ret == 0)
+		ret = node.ioctl(VIDIOC_G_FMT, &cf);
+	uint32_t count = 1;
+	if (ret == 0)
+		ret = node.reqbufs(kCapture, &count);
+	if (ret < 0 || count < 1) {
+		printf("mapping: CAPTURE setup failed: %s\n", errnoName(ret));
+		return 1;
+	}
+	const v4l2_pix_format_mplane &pix = cf.fmt.pix_mp;
+
+	/* The client's mapping: QUERYBUF and mmap of the video node. */
+	v4l2_plane planes[VIDEO_MAX_PLANES]{};
+	v4l2_buffer b{};
+	b.type = kCapture;
+	b.memory = V4L2_MEMORY_MMAP;
+	b.index = 0;
+	b.length = VIDEO_MAX_PLANES;
+	b.m.planes = planes;
+	ret = node.ioctl(VIDIOC_QUERYBUF, &b);
+	if (ret < 0) {
+		printf("mapping: QUERYBUF failed: %s\n", errnoName(ret));
+		return 1;
+	}
+	const size_t length = planes[0].length;
+	void *clientAddr = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED,
+				node.video.get(), planes[0].m.mem_offset);
+	if (clientAddr == MAP_FAILED) {
+		printf("mapping: mmap of the video node failed: %s\n", strerror(errno));
+		return 1;
+	}
+	MappedMemory client(clientAddr, length);
+
+	/* The daemon's mapping: the exported dma-buf, mapped read-write, shared. */
+	v4l2_exportbuffer eb{};
+	eb.type = kCapture;
+	eb.index = 0;
+	eb.flags = O_RDWR | O_CLOEXEC;
+	ret = node.ioctl(VIDIOC_EXPBUF, &eb);
+	if (ret < 0) {
+		printf("mapping: EXPBUF failed: %s\n", errnoName(ret));
+		return 1;
+	}
+	UniqueFD dmabuf(eb.fd);
+	void *daemonAddr = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
+	if (daemonAddr == MAP_FAILED) {
+		printf("mapping: mmap of the dma-buf failed: %s\n", strerror(errno));
+		return 1;
+	}
+	MappedMemory mapped(daemonAddr, length);
+
+	/* A 1080p picture as a decoder leaves it (planes with padded lines). */
+	const uint32_t lumaStride = kWidth + 64, chromaStride = kWidth / 2 + 32;
+	std::vector<uint8_t> luma(size_t{ lumaStride } * kHeight);
+	std::vector<uint8_t> cb(size_t{ chromaStride } * kHeight / 2);
+	std::vector<uint8_t> cr(cb.size());
+	for (size_t i = 0; i < luma.size(); i++)
+		luma[i] = static_cast<uint8_t>(i * 7 + i / 4096);
+	for (size_t i = 0; i < cb.size(); i++) {
+		cb[i] = static_cast<uint8_t>(i * 3);
+		cr[i] = static_cast<uint8_t>(255 - i * 5);
+	}
+	daedalus::Picture420 picture;
+	picture.width = kWidth;
+	picture.height = kHeight;
+	picture.planes[0] = luma.data();
+	picture.planes[1] = cb.data();
+	picture.planes[2] = cr.data();
+	picture.strides[0] = lumaStride;
+	picture.strides[1] = picture.strides[2] = chromaStride;
+
+	const uint64_t imageBytes = daedalus::nv12Size(pix.plane_fmt[0].bytesperline, pix.height);
+	std::vector<uint8_t> ordinary(length);
+	std::vector<uint8_t> source(length, 0x5a);
+	auto image = [&](uint8_t *data) {
+		daedalus::CaptureImage img;
+		img.format = daedalus::CaptureFormat::Nv12;
+		img.data = { data, length };
+		img.stride = pix.plane_fmt[0].bytesperline;
+		img.width = pix.width;
+		img.height = pix.height;
+		return img;
+	};
+	const daedalus::CaptureImage toOrdinary = image(ordinary.data());
+	const daedalus::CaptureImage toCapture = image(mapped.data().data());
+	if (daedalus::writePicture(picture, toCapture) < 0) {
+		printf("mapping: the writer refused the %ux%u CAPTURE format\n", pix.width, pix.height);
+		return 1;
+	}
+
+	int syncErrors = 0;
+	double writerOrdinary = 0, writerCapture = 0, copyOrdinary = 0, readOrdinary = 0,
+	       readCapture = 0;
+	uint64_t sums = 0;
+	/* The sides alternate, repeated, so that a noisy machine hurts both alike. */
+	for (int round = 0; round < 3; round++) {
+		writerOrdinary += timeMs(reps, [&] { daedalus::writePicture(picture, toOrdinary); });
+		writerCapture += timeMs(reps, [&] {
+			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE) < 0;
+			daedalus::writePicture(picture, toCapture);
+			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) < 0;
+		});
+		copyOrdinary +=
+			timeMs(reps, [&] { memcpy(ordinary.data(), source.data(), imageBytes); });
+		readOrdinary += timeMs(reps, [&] { sums += readAll({ ordinary.data(), imageBytes }); });
+		readCapture += timeMs(reps, [&] {
+			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) < 0;
+			sums += readAll({ client.data().data(), imageBytes });
+			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ) < 0;
+		});
+	}
+
+	/* What the client sees through its own mapping is what the daemon's wrote. */
+	daedalus::writePicture(picture, toOrdinary);
+	syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE) < 0;
+	daedalus::writePicture(picture, toCapture);
+	syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) < 0;
+	const bool same = memcmp(client.data().data(), ordinary.data(), imageBytes) == 0;
+
+	const double mb = imageBytes / 1e6;
+	printf("mapping: %ux%u NV12, %.2f MB, medians of %u runs x 3 rounds (sum of reads %llx)\n",
+	       pix.width, pix.height, mb, reps, static_cast<unsigned long long>(sums));
+	printf("  picture writer into ordinary memory: %.3f ms (%.0f MB/s)\n", writerOrdinary / 3,
+	       mb * 3 / writerOrdinary * 1e3);
+	printf("  picture writer into the CAPTURE mapping (dma-buf, SYNC brackets): %.3f ms "
+	       "(%.0f MB/s)\n",
+	       writerCapture / 3, mb * 3 / writerCapture * 1e3);
+	printf("  memcpy into ordinary memory: %.3f ms (%.0f MB/s)\n", copyOrdinary / 3,
+	       mb * 3 / copyOrdinary * 1e3);
+	printf("  client read of ordinary memory: %.3f ms; of its CAPTURE mapping: %.3f ms\n",
+	       readOrdinary / 3, readCapture / 3);
+	printf("  client's mapping after the daemon's write: %s; DMA_BUF_IOCTL_SYNC errors: %d\n",
+	       same ? "identical" : "DIFFERENT", syncErrors);
+	printf("@mapping width=%u height=%u writer_ordinary_ms=%.3f writer_capture_ms=%.3f "
+	       "memcpy_ms=%.3f writer_vs_memcpy=%.3f capture_vs_ordinary=%.3f "
+	       "read_ordinary_ms=%.3f read_capture_ms=%.3f read_ratio=%.3f same=%d\n",
+	       pix.width, pix.height, writerOrdinary / 3, writerCapture / 3, copyOrdinary / 3,
+	       copyOrdinary / writerCapture, writerOrdinary / writerCapture, readOrdinary / 3,
+	       readCapture / 3, readOrdinary / readCapture, same);
+	return same && !syncErrors ? 0 : 1;
+}
+
 void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: %s [-d VIDEO] controls\n"
 		"       %s [-d VIDEO] limits\n"
 		"       %s [-d VIDEO] inflight ACTION VP9FILE WIDTHxHEIGHT [HOLD_MS [TIMEOUT_MS]]\n"
+		"       %s [-d VIDEO] mapping [REPS]\n"
 		"ACTION: streamoff, streamoff-capture, reqbufs0, flush, close, none, hang\n",
-		kName, kName, kName);
+		kName, kName, kName, kName);
 }
 
 } /* namespace */
@@ -980,6 +1187,10 @@ int main(int argc, char **argv)
 		return runControls(node);
 	if (mode == "limits")
 		return runLimits(node);
+	if (mode == "mapping")
+		return runMapping(node,
+				  argc - arg >= 2 ? std::max(1ul, std::strtoul(argv[arg + 1], nullptr, 10))
+						  : 10);
 	if (mode == "inflight" && argc - arg >= 4) {
 		InflightOptions o;
 		o.action = argv[arg + 1];
