@@ -95,7 +95,7 @@ reload() {
 	stop_daemon
 	rmmod daedalus_v4l2 || fail "rmmod daedalus_v4l2 failed"
 	# shellcheck disable=SC2086 # parameters are words
-	insmod /src/kernel/daedalus_v4l2.ko ${DAEDALUS_MODULE_PARAMS:-} "$@" ||
+	insmod "$MODULE_KO" ${DAEDALUS_MODULE_PARAMS:-} "$@" ||
 		fail "insmod with $* failed"
 	video=$(video_node) || fail "no video node after reload"
 	# shellcheck disable=SC2086

@@ -25,7 +25,11 @@
  *             memcpy into ordinary memory, reads of the client's mapping
  *             (VIDIOC_QUERYBUF + mmap) against reads of ordinary memory, and
  *             the client's view checked byte for byte against what was
- *             written. A measurement: it fails only if the bytes differ.
+ *             written. A measurement: it fails only if the bytes differ;
+ *  cma        buffers past a small CMA pool (a guest booted with cma=48M):
+ *             REQBUFS of 32 4K CAPTURE buffers must give fewer (every one
+ *             mappable) or ENOMEM, CREATE_BUFS past the pool ENOMEM, and
+ *             once they are freed, 1080p buffers must come again.
  *
  * Prints one line per case; exits 0 when every case went as expected, 1
  * otherwise, 2 for bad arguments.
@@ -1118,9 +1122,14 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 		});
 	}
 
-	/* What the client sees through its own mapping is what the daemon's wrote. */
+	/*
+	 * What the client sees through its own mapping is what the daemon's wrote
+	 * (the lines past the picture's, cleared on both sides first).
+	 */
+	memset(ordinary.data(), 0, imageBytes);
 	daedalus::writePicture(picture, toOrdinary);
 	syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE) < 0;
+	memset(mapped.data().data(), 0, imageBytes);
 	daedalus::writePicture(picture, toCapture);
 	syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) < 0;
 	const bool same = memcmp(client.data().data(), ordinary.data(), imageBytes) == 0;
@@ -1148,6 +1157,105 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 	return same && !syncErrors ? 0 : 1;
 }
 
+/* ---------------------------------------------------------------------
+ * cma
+ */
+
+/* Maps every CAPTURE buffer 0..@count-1 once; the number that mapped. */
+uint32_t mapCaptureBuffers(Node &node, uint32_t count)
+{
+	uint32_t mapped = 0;
+	for (uint32_t i = 0; i < count; i++) {
+		v4l2_plane planes[VIDEO_MAX_PLANES]{};
+		v4l2_buffer b{};
+		b.type = kCapture;
+		b.memory = V4L2_MEMORY_MMAP;
+		b.index = i;
+		b.length = VIDEO_MAX_PLANES;
+		b.m.planes = planes;
+		if (node.ioctl(VIDIOC_QUERYBUF, &b) < 0)
+			continue;
+		void *addr = mmap(nullptr, planes[0].length, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  node.video.get(), planes[0].m.mem_offset);
+		if (addr == MAP_FAILED)
+			continue;
+		/* The last byte too: the whole buffer is there. */
+		static_cast<volatile uint8_t *>(addr)[planes[0].length - 1] = 1;
+		munmap(addr, planes[0].length);
+		mapped++;
+	}
+	return mapped;
+}
+
+int runCma(const DecoderNode &decoder)
+{
+	Node node;
+	if (node.open(decoder) < 0) {
+		printf("  cannot open %s\n", decoder.video.c_str());
+		return 1;
+	}
+	bool ok = true;
+	auto check = [&ok](bool good, const std::string &what) {
+		printf("  %s: %s\n", good ? "ok" : "WRONG", what.c_str());
+		ok = ok && good;
+	};
+	int ret = node.setOutput(V4L2_PIX_FMT_VP9_FRAME, 3840, 2160, 0);
+	v4l2_format cap{};
+	cap.type = kCapture;
+	if (ret == 0)
+		ret = node.ioctl(VIDIOC_G_FMT, &cap);
+	if (ret < 0) {
+		printf("  4K formats refused: %s\n", errnoName(ret));
+		return 1;
+	}
+	const uint32_t size = cap.fmt.pix_mp.plane_fmt[0].sizeimage;
+
+	uint32_t count = 32;
+	ret = node.reqbufs(kCapture, &count);
+	if (ret == 0) {
+		const uint32_t mapped = mapCaptureBuffers(node, count);
+		check(count < 32 && mapped == count,
+		      "REQBUFS CAPTURE 32 x " + std::to_string(size) + " bytes -> " +
+			      std::to_string(count) + " buffers, " + std::to_string(mapped) +
+			      " mapped (fewer than asked: the pool is smaller)");
+	} else {
+		check(ret == -ENOMEM,
+		      std::string("REQBUFS CAPTURE 32 x ") + std::to_string(size) + " bytes -> " +
+			      errnoName(ret) + " (ENOMEM)");
+		count = 0;
+	}
+
+	/* One more at a time until the pool is out: the failure is ENOMEM, at once. */
+	uint32_t created = 0;
+	for (; created < 32; created++) {
+		v4l2_create_buffers cb{};
+		cb.count = 1;
+		cb.memory = V4L2_MEMORY_MMAP;
+		cb.format = cap;
+		ret = node.ioctl(VIDIOC_CREATE_BUFS, &cb);
+		if (ret < 0 || cb.count == 0)
+			break;
+	}
+	check(ret == -ENOMEM, "CREATE_BUFS of 1 past the pool -> " + std::string(errnoName(ret)) +
+				      " after " + std::to_string(created) + " more (ENOMEM)");
+	const uint32_t mapped = mapCaptureBuffers(node, count + created);
+	check(mapped == count + created,
+	      std::to_string(mapped) + " of the " + std::to_string(count + created) +
+		      " buffers made mapped and written to their last byte");
+
+	count = 0;
+	ret = node.reqbufs(kCapture, &count);
+	check(ret == 0, "REQBUFS CAPTURE 0 -> " + std::string(errnoName(ret)));
+	ret = node.setOutput(V4L2_PIX_FMT_VP9_FRAME, 1920, 1080, 0);
+	count = 4;
+	if (ret == 0)
+		ret = node.reqbufs(kCapture, &count);
+	check(ret == 0 && count >= 4 && mapCaptureBuffers(node, count) == count,
+	      "then 1080p: REQBUFS CAPTURE 4 -> " + std::string(errnoName(ret)) + ", " +
+		      std::to_string(count) + " buffers (the pool is back)");
+	return ok ? 0 : 1;
+}
+
 void usage(FILE *out)
 {
 	fprintf(out,
@@ -1155,8 +1263,9 @@ void usage(FILE *out)
 		"       %s [-d VIDEO] limits\n"
 		"       %s [-d VIDEO] inflight ACTION VP9FILE WIDTHxHEIGHT [HOLD_MS [TIMEOUT_MS]]\n"
 		"       %s [-d VIDEO] mapping [REPS]\n"
+		"       %s [-d VIDEO] cma\n"
 		"ACTION: streamoff, streamoff-capture, reqbufs0, flush, close, none, hang\n",
-		kName, kName, kName, kName);
+		kName, kName, kName, kName, kName);
 }
 
 } /* namespace */
@@ -1187,6 +1296,8 @@ int main(int argc, char **argv)
 		return runControls(node);
 	if (mode == "limits")
 		return runLimits(node);
+	if (mode == "cma")
+		return runCma(node);
 	if (mode == "mapping")
 		return runMapping(node,
 				  argc - arg >= 2 ? std::max(1ul, std::strtoul(argv[arg + 1], nullptr, 10))
