@@ -4,7 +4,7 @@
 
 DAEDALUS_CARD=daedalus-v4l2
 DAEMON=/src/build/guest/daemon/daedalus-v4l2d
-DAEMON_LOG=/src/build/vm/daemon.log
+DAEMON_LOG=${DAEDALUS_VM_LOGS:-/src/build/vm}/daemon.log
 DECODE=/src/build/guest/tools/daedalus-decode
 # The module tests/vm/guest loaded (set by it; kernel/'s for Debian's x86-64 kernel).
 MODULE_KO=${DAEDALUS_MODULE_KO:-/src/kernel/daedalus_v4l2.ko}
