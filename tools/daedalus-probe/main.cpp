@@ -1054,7 +1054,8 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 		return 1;
 	}
 	UniqueFD dmabuf(eb.fd);
-	void *daemonAddr = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
+	void *daemonAddr =
+		mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf.get(), 0);
 	if (daemonAddr == MAP_FAILED) {
 		printf("mapping: mmap of the dma-buf failed: %s\n", strerror(errno));
 		return 1;
@@ -1096,7 +1097,8 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 	const daedalus::CaptureImage toOrdinary = image(ordinary.data());
 	const daedalus::CaptureImage toCapture = image(mapped.data().data());
 	if (daedalus::writePicture(picture, toCapture) < 0) {
-		printf("mapping: the writer refused the %ux%u CAPTURE format\n", pix.width, pix.height);
+		printf("mapping: the writer refused the %ux%u CAPTURE format\n", pix.width,
+		       pix.height);
 		return 1;
 	}
 
@@ -1106,19 +1108,25 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 	uint64_t sums = 0;
 	/* The sides alternate, repeated, so that a noisy machine hurts both alike. */
 	for (int round = 0; round < 3; round++) {
-		writerOrdinary += timeMs(reps, [&] { daedalus::writePicture(picture, toOrdinary); });
+		writerOrdinary +=
+			timeMs(reps, [&] { daedalus::writePicture(picture, toOrdinary); });
 		writerCapture += timeMs(reps, [&] {
-			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE) < 0;
+			syncErrors += dmabufSync(dmabuf.get(),
+						 DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE) < 0;
 			daedalus::writePicture(picture, toCapture);
-			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) < 0;
+			syncErrors +=
+				dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE) < 0;
 		});
 		copyOrdinary +=
 			timeMs(reps, [&] { memcpy(ordinary.data(), source.data(), imageBytes); });
-		readOrdinary += timeMs(reps, [&] { sums += readAll({ ordinary.data(), imageBytes }); });
+		readOrdinary +=
+			timeMs(reps, [&] { sums += readAll({ ordinary.data(), imageBytes }); });
 		readCapture += timeMs(reps, [&] {
-			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) < 0;
+			syncErrors += dmabufSync(dmabuf.get(),
+						 DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) < 0;
 			sums += readAll({ client.data().data(), imageBytes });
-			syncErrors += dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ) < 0;
+			syncErrors +=
+				dmabufSync(dmabuf.get(), DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ) < 0;
 		});
 	}
 
@@ -1219,9 +1227,8 @@ int runCma(const DecoderNode &decoder)
 			      std::to_string(count) + " buffers, " + std::to_string(mapped) +
 			      " mapped (fewer than asked: the pool is smaller)");
 	} else {
-		check(ret == -ENOMEM,
-		      std::string("REQBUFS CAPTURE 32 x ") + std::to_string(size) + " bytes -> " +
-			      errnoName(ret) + " (ENOMEM)");
+		check(ret == -ENOMEM, std::string("REQBUFS CAPTURE 32 x ") + std::to_string(size) +
+					      " bytes -> " + errnoName(ret) + " (ENOMEM)");
 		count = 0;
 	}
 
@@ -1299,9 +1306,9 @@ int main(int argc, char **argv)
 	if (mode == "cma")
 		return runCma(node);
 	if (mode == "mapping")
-		return runMapping(node,
-				  argc - arg >= 2 ? std::max(1ul, std::strtoul(argv[arg + 1], nullptr, 10))
-						  : 10);
+		return runMapping(node, argc - arg >= 2 ? std::max(1ul, std::strtoul(argv[arg + 1],
+										     nullptr, 10))
+							: 10);
 	if (mode == "inflight" && argc - arg >= 4) {
 		InflightOptions o;
 		o.action = argv[arg + 1];
