@@ -47,11 +47,8 @@ say "decoder: $(video_node), client: $DECODE, request limit $TIMEOUT ms"
 while IFS=$'\t' read -r name features; do
 	# The long and the 4K streams have their own tests (75, 76): GStreamer gives a request 1 s.
 	[[ $name == long-* || $name == uhd-* ]] && continue
-	if [[ -n ${DAEDALUS_STREAMS:-} ]]; then
-		wanted=0
-		for text in $DAEDALUS_STREAMS; do [[ $name == *"$text"* ]] && wanted=1; done
-		((wanted)) || continue
-	fi
+	# shellcheck disable=SC2086 # the names are words
+	[[ -z ${DAEDALUS_STREAMS:-} ]] || has_any "$name" $DAEDALUS_STREAMS || continue
 	file=$clips/$name
 	streams=$((streams + 1))
 	t0=$(now)

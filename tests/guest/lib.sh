@@ -12,6 +12,14 @@ WORK=${DAEDALUS_WORK:-/tmp/daedalus-test}
 mkdir -p "$WORK"
 
 say() { echo "  $*"; }
+
+# has_any NAME TEXT...: NAME contains one of the TEXTs.
+has_any() {
+	local name=$1 text
+	shift
+	for text; do [[ $name == *"$text"* ]] && return 0; done
+	return 1
+}
 fail() { echo "  FAIL: $*"; exit 1; }
 skip() { echo "  SKIP: $*"; exit 77; }
 

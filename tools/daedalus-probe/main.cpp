@@ -999,6 +999,31 @@ int dmabufSync(int fd, uint64_t flags)
 	return xioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
 }
 
+/*
+ * The client's mapping of CAPTURE buffer @index (QUERYBUF, then mmap of the
+ * video node); an invalid one, with @error a negative errno, if it fails.
+ */
+MappedMemory mapCapture(Node &node, uint32_t index, int *error)
+{
+	v4l2_plane planes[VIDEO_MAX_PLANES]{};
+	v4l2_buffer b{};
+	b.type = kCapture;
+	b.memory = V4L2_MEMORY_MMAP;
+	b.index = index;
+	b.length = VIDEO_MAX_PLANES;
+	b.m.planes = planes;
+	*error = node.ioctl(VIDIOC_QUERYBUF, &b);
+	if (*error < 0)
+		return {};
+	void *addr = mmap(nullptr, planes[0].length, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  node.video.get(), planes[0].m.mem_offset);
+	if (addr == MAP_FAILED) {
+		*error = -errno;
+		return {};
+	}
+	return MappedMemory(addr, planes[0].length);
+}
+
 int runMapping(const DecoderNode &decoder, unsigned int reps)
 {
 	constexpr uint32_t kWidth = 1920, kHeight = 1080;
@@ -1022,26 +1047,13 @@ int runMapping(const DecoderNode &decoder, unsigned int reps)
 	const v4l2_pix_format_mplane &pix = cf.fmt.pix_mp;
 
 	/* The client's mapping: QUERYBUF and mmap of the video node. */
-	v4l2_plane planes[VIDEO_MAX_PLANES]{};
-	v4l2_buffer b{};
-	b.type = kCapture;
-	b.memory = V4L2_MEMORY_MMAP;
-	b.index = 0;
-	b.length = VIDEO_MAX_PLANES;
-	b.m.planes = planes;
-	ret = node.ioctl(VIDIOC_QUERYBUF, &b);
-	if (ret < 0) {
-		printf("mapping: QUERYBUF failed: %s\n", errnoName(ret));
+	MappedMemory client = mapCapture(node, 0, &ret);
+	if (!client.isValid()) {
+		printf("mapping: cannot map CAPTURE buffer 0 of the video node: %s\n",
+		       errnoName(ret));
 		return 1;
 	}
-	const size_t length = planes[0].length;
-	void *clientAddr = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED,
-				node.video.get(), planes[0].m.mem_offset);
-	if (clientAddr == MAP_FAILED) {
-		printf("mapping: mmap of the video node failed: %s\n", strerror(errno));
-		return 1;
-	}
-	MappedMemory client(clientAddr, length);
+	const size_t length = client.data().size();
 
 	/* The daemon's mapping: the exported dma-buf, mapped read-write, shared. */
 	v4l2_exportbuffer eb{};
@@ -1174,22 +1186,12 @@ uint32_t mapCaptureBuffers(Node &node, uint32_t count)
 {
 	uint32_t mapped = 0;
 	for (uint32_t i = 0; i < count; i++) {
-		v4l2_plane planes[VIDEO_MAX_PLANES]{};
-		v4l2_buffer b{};
-		b.type = kCapture;
-		b.memory = V4L2_MEMORY_MMAP;
-		b.index = i;
-		b.length = VIDEO_MAX_PLANES;
-		b.m.planes = planes;
-		if (node.ioctl(VIDIOC_QUERYBUF, &b) < 0)
-			continue;
-		void *addr = mmap(nullptr, planes[0].length, PROT_READ | PROT_WRITE, MAP_SHARED,
-				  node.video.get(), planes[0].m.mem_offset);
-		if (addr == MAP_FAILED)
+		int error;
+		MappedMemory buffer = mapCapture(node, i, &error);
+		if (!buffer.isValid())
 			continue;
 		/* The last byte too: the whole buffer is there. */
-		static_cast<volatile uint8_t *>(addr)[planes[0].length - 1] = 1;
-		munmap(addr, planes[0].length);
+		static_cast<volatile uint8_t &>(buffer.data().back()) = 1;
 		mapped++;
 	}
 	return mapped;
