@@ -512,8 +512,13 @@ static int daedalus_release(struct file *file)
 	/* Queues CTX_CLOSE and unqueues a CTX_RESET still waiting. */
 	daedalus_bridge_ctx_close(ctx);
 
-	v4l2_ctrl_handler_free(&ctx->hdl);
+	/*
+	 * The file's control events go first: unsubscribing them looks the
+	 * controls up in the handler, which must still be there (found by the
+	 * ioctl fuzzer under lockdep: a destroyed handler lock).
+	 */
 	v4l2_fh_exit(&ctx->fh);
+	v4l2_ctrl_handler_free(&ctx->hdl);
 	mutex_destroy(&ctx->feed_lock);
 	mutex_destroy(&ctx->vb_mutex);
 	kfree(ctx);
