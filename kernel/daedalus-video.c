@@ -184,7 +184,12 @@ void daedalus_set_default_formats(struct daedalus_ctx *ctx)
 static int daedalus_querycap(struct file *file, void *priv,
 			     struct v4l2_capability *cap)
 {
-	strscpy(cap->driver, DAEDALUS_NAME, sizeof(cap->driver));
+	/*
+	 * The platform driver's name, which the media device reports as its
+	 * driver: clients pair the video node with its media device by this
+	 * field (Chromium does, as with hantro's "hantro-vpu" on both).
+	 */
+	strscpy(cap->driver, DAEDALUS_CARD, sizeof(cap->driver));
 	strscpy(cap->card, DAEDALUS_CARD, sizeof(cap->card));
 	snprintf(cap->bus_info, sizeof(cap->bus_info), "platform:%s",
 		 DAEDALUS_CARD);

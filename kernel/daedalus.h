@@ -28,7 +28,6 @@
 
 #include "daedalus-compat.h"
 
-#define DAEDALUS_NAME		"daedalus_v4l2"
 #define DAEDALUS_CARD		"daedalus-v4l2"
 
 /* OUTPUT buffers: at least this big, and never bigger than the limit. */

@@ -8,7 +8,11 @@ video=$(video_node) || fail "no video node named $DAEDALUS_CARD"
 media=$(media_node) || fail "no media device for $DAEDALUS_CARD"
 say "video node $video, media device $media"
 
-v4l2-ctl -d "$video" --info | grep -q "Driver name *: daedalus_v4l2" || fail "driver name"
+# The video node's driver name is the media device's, as clients pair them by it (Chromium).
+vdriver=$(v4l2-ctl -d "$video" --info | sed -n 's/^\tDriver name *: //p' | head -n1)
+mdriver=$(media-ctl -d "$media" -p | sed -n 's/^driver *//p' | head -n1)
+say "driver name: video node $vdriver, media device $mdriver"
+[[ $vdriver == "$DAEDALUS_CARD" && $mdriver == "$DAEDALUS_CARD" ]] || fail "driver names differ"
 media-ctl -d "$media" -p >"$WORK/topology.txt" || fail "media-ctl -p"
 grep -q "PROC_VIDEO_DECODER\|proc-video-decoder\|V4L2 decoder" "$WORK/topology.txt" ||
 	media-ctl -d "$media" --print-dot | grep -q "$DAEDALUS_CARD" || fail "no decoder entity"
