@@ -405,6 +405,31 @@ static int daedalus_qbuf(struct file *file, void *priv,
 	return ret;
 }
 
+/*
+ * REQBUFS hands back the buffers still in queued requests (queued, never
+ * streamed) with vb2's mmap_lock held, and completing their requests' controls
+ * takes the control handler's lock, which S_EXT_CTRLS holds while it reads
+ * user memory (the mm's mmap_lock, which mmap() holds when it takes vb2's
+ * mmap_lock): a lock cycle, which lockdep found under the ioctl fuzzer. The
+ * cancel a STREAMOFF makes, which vb2 runs without its mmap_lock, goes first;
+ * the queue lock and the media device's request lock, which this ioctl holds,
+ * keep new requests out until vb2 has the queue.
+ */
+static int daedalus_reqbufs(struct file *file, void *priv,
+			    struct v4l2_requestbuffers *rb)
+{
+	struct daedalus_ctx *ctx = daedalus_file_to_ctx(file);
+	struct vb2_queue *vq = v4l2_m2m_get_vq(ctx->fh.m2m_ctx, rb->type);
+
+	bool memory = rb->memory == V4L2_MEMORY_MMAP ||
+		      rb->memory == V4L2_MEMORY_DMABUF;
+
+	if (vq && vq->type == rb->type && vq->supports_requests &&
+	    !vb2_is_streaming(vq) && memory)
+		vb2_streamoff(vq, rb->type);
+	return v4l2_m2m_ioctl_reqbufs(file, priv, rb);
+}
+
 static int daedalus_streamon(struct file *file, void *priv,
 			     enum v4l2_buf_type type)
 {
@@ -457,7 +482,7 @@ const struct v4l2_ioctl_ops daedalus_ioctl_ops = {
 	.vidioc_try_fmt_vid_out_mplane = daedalus_try_fmt_vid_out,
 	.vidioc_s_fmt_vid_out_mplane = daedalus_s_fmt_vid_out,
 
-	.vidioc_reqbufs = v4l2_m2m_ioctl_reqbufs,
+	.vidioc_reqbufs = daedalus_reqbufs,
 	.vidioc_querybuf = v4l2_m2m_ioctl_querybuf,
 	.vidioc_qbuf = daedalus_qbuf,
 	.vidioc_dqbuf = v4l2_m2m_ioctl_dqbuf,
